@@ -1,0 +1,70 @@
+#include "engine/build/assembler.hpp"
+
+#include <ctime>
+
+#include "engine/core/error.hpp"
+#include "engine/image/layer.hpp"
+#include "engine/image/media_types.hpp"
+
+namespace polyarch::build {
+
+using namespace image;
+
+std::string rfc3339(int64_t epoch) {
+  std::time_t seconds = static_cast<std::time_t>(epoch);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Where a source goes in the image: a DIR is the root, a FILE goes to dest.
+static LayerSource layer_source(const fs::path& source, const std::string& dest) {
+  if (fs::is_directory(source)) return {source, "/"};
+  if (!dest.empty()) return {source, dest};
+  return {source, "/" + source.filename().string()};
+}
+
+// Writes one platform's layer, config and manifest; returns the manifest's descriptor.
+static Descriptor assemble_platform(LayoutDir& layout, const AssembleInput& input,
+                                    const AssembleOptions& options) {
+  if (!fs::exists(input.source)) {
+    throw bad_input("cannot read " + quoted(input.source.string()) +
+                    " for " + input.platform.str() + ": No such file or directory");
+  }
+  Layer layer = write_layer(layout, {layer_source(input.source, options.dest)},
+                            LayerOptions{options.epoch, 6});
+
+  ImageConfig config;
+  config.created = rfc3339(options.epoch);
+  config.platform = input.platform;
+  config.config = options.config;
+  config.diff_ids = {layer.diff_id.str()};
+  config.history = {HistoryEntry{config.created, "polyarch assemble", "", false}};
+
+  Manifest manifest;
+  manifest.media_type = std::string(media_type::k_oci_manifest);
+  manifest.config = layout.put_blob(media_type::k_oci_config, to_bytes(config));
+  manifest.layers = {layer.descriptor};
+  manifest.annotations = options.manifest_annotations;
+
+  Descriptor descriptor = layout.put_blob(media_type::k_oci_manifest, to_bytes(manifest));
+  descriptor.platform = input.platform;
+  return descriptor;
+}
+
+AssembledImage assemble(LayoutDir& layout, const AssembleOptions& options) {
+  AssembledImage image;
+  Index index;
+  index.media_type = std::string(media_type::k_oci_index);
+  index.annotations = options.index_annotations;
+  for (const auto& input : options.inputs) {
+    image.manifests.push_back(assemble_platform(layout, input, options));
+  }
+  index.manifests = image.manifests;
+  image.index = layout.put_blob(media_type::k_oci_index, to_bytes(index));
+  return image;
+}
+
+}  // namespace polyarch::build

@@ -1,0 +1,43 @@
+#pragma once
+// The assembler: a multi-platform image from files, with no builder at all.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine/image/config.hpp"
+#include "engine/image/layout.hpp"
+
+namespace polyarch::build {
+
+namespace fs = std::filesystem;
+
+// One platform's input: a file (placed at `dest`) or a root filesystem dir.
+struct AssembleInput {
+  image::Platform platform;
+  fs::path source;
+};
+
+struct AssembleOptions {
+  std::vector<AssembleInput> inputs;
+  std::string dest;                     // where a FILE goes; "" means /<basename>
+  image::RuntimeConfig config;          // entrypoint, cmd, env, workdir, labels
+  image::Annotations index_annotations;
+  image::Annotations manifest_annotations;
+  int64_t epoch = 0;                    // mtime of every file and `created`
+};
+
+struct AssembledImage {
+  image::Descriptor index;                   // the image index, in the layout
+  std::vector<image::Descriptor> manifests;  // one per platform, with platform set
+};
+
+// Writes one layer, config and manifest per platform and an index over all
+// of them into layout. Throws bad_input for a missing source and failure
+// for I/O errors. Same inputs and options give the same index digest.
+AssembledImage assemble(image::LayoutDir& layout, const AssembleOptions& options);
+
+// Formats seconds since the epoch as RFC 3339 UTC ("1970-01-01T00:00:00Z").
+std::string rfc3339(int64_t epoch);
+
+}  // namespace polyarch::build

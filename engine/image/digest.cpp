@@ -1,0 +1,101 @@
+#include "engine/image/digest.hpp"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "engine/core/error.hpp"
+
+namespace polyarch::image {
+
+static bool is_lower_hex(std::string_view text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Digest Digest::parse(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    throw bad_input("invalid digest " + quoted(std::string(text)) +
+                    ": expected ALGORITHM:HEX, e.g. sha256:<64 hex digits>");
+  }
+  std::string algorithm(text.substr(0, colon));
+  std::string hex(text.substr(colon + 1));
+  for (char c : algorithm) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' ||
+          c == '_' || c == '-')) {
+      throw bad_input("invalid digest " + quoted(std::string(text)) +
+                      ": bad algorithm " + quoted(algorithm));
+    }
+  }
+  if (algorithm == "sha256" && (hex.size() != 64 || !is_lower_hex(hex))) {
+    throw bad_input("invalid digest " + quoted(std::string(text)) +
+                    ": sha256 needs 64 lowercase hex digits");
+  }
+  if (algorithm == "sha512" && (hex.size() != 128 || !is_lower_hex(hex))) {
+    throw bad_input("invalid digest " + quoted(std::string(text)) +
+                    ": sha512 needs 128 lowercase hex digits");
+  }
+  if (hex.size() < 32 || !is_lower_hex(hex)) {
+    throw bad_input("invalid digest " + quoted(std::string(text)) +
+                    ": expected at least 32 lowercase hex digits");
+  }
+  return Digest{algorithm, hex};
+}
+
+struct Sha256::State {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha256::Sha256() : m_state(std::make_unique<State>()) {
+  m_state->ctx = EVP_MD_CTX_new();
+  if (m_state->ctx == nullptr || EVP_DigestInit_ex(m_state->ctx, EVP_sha256(), nullptr) != 1) {
+    throw failure("cannot initialise SHA-256");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(m_state->ctx); }
+
+void Sha256::update(const void* data, size_t size) {
+  EVP_DigestUpdate(m_state->ctx, data, size);
+}
+
+Digest Sha256::finish() {
+  unsigned char hash[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(m_state->ctx, hash, &length);
+  static const char* k_hex = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += k_hex[hash[i] >> 4];
+    hex += k_hex[hash[i] & 0xf];
+  }
+  return Digest{"sha256", hex};
+}
+
+Digest sha256(std::string_view bytes) {
+  Sha256 hasher;
+  hasher.update(bytes);
+  return hasher.finish();
+}
+
+Digest sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw failure("cannot read " + quoted(path) + ": " + std::strerror(errno));
+  Sha256 hasher;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    hasher.update(buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw failure("cannot read " + quoted(path));
+  return hasher.finish();
+}
+
+}  // namespace polyarch::image
