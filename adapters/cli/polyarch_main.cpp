@@ -73,9 +73,13 @@ Format parse_format(const std::string& text) {
 }
 
 int run(const std::vector<std::string>& words) {
-  if (words.empty() || words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+  if (words.empty()) {
+    print_help(std::cerr);
+    return 2;
+  }
+  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
     print_help(std::cout);
-    return words.empty() ? 2 : 0;
+    return 0;
   }
   if (words[0] == "--version") {
     std::cout << "polyarch " << POLYARCH_VERSION << "\n";

@@ -205,7 +205,9 @@ LayoutOutput::LayoutOutput(LayoutRef ref) : m_ref(std::move(ref)) {
   try {
     m_temp = std::make_unique<core::TempDir>(parent, ".polyarch-stage");
   } catch (const Error& e) {
-    throw bad_input(e.what());
+    std::string message = e.what();
+    throw bad_input("cannot write " + quoted(m_ref.path.string()) +
+                    message.substr(message.rfind(": ")));
   }
   m_layout = std::make_unique<LayoutDir>(LayoutDir::create(m_temp->path()));
 }
