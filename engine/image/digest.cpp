@@ -26,12 +26,20 @@ Digest Digest::parse(std::string_view text) {
   }
   std::string algorithm(text.substr(0, colon));
   std::string hex(text.substr(colon + 1));
+  // OCI grammar: [a-z0-9]+ components joined by single [+._-] separators.
+  bool after_separator = true;
   for (char c : algorithm) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '.' ||
-          c == '_' || c == '-')) {
+    bool is_component = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    bool is_separator = c == '+' || c == '.' || c == '_' || c == '-';
+    if (!is_component && !(is_separator && !after_separator)) {
       throw bad_input("invalid digest " + quoted(std::string(text)) +
                       ": bad algorithm " + quoted(algorithm));
     }
+    after_separator = is_separator;
+  }
+  if (after_separator) {
+    throw bad_input("invalid digest " + quoted(std::string(text)) +
+                    ": bad algorithm " + quoted(algorithm));
   }
   if (algorithm == "sha256" && (hex.size() != 64 || !is_lower_hex(hex))) {
     throw bad_input("invalid digest " + quoted(std::string(text)) +

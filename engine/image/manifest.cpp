@@ -12,7 +12,7 @@ using namespace json_fields;
 
 int get_schema_version(const Json& json, std::string_view what) {
   auto it = json.find("schemaVersion");
-  if (it == json.end() || !it->is_number_integer() || it->get<int>() != 2) {
+  if (it == json.end() || !it->is_number_integer() || it->get<int64_t>() != 2) {
     throw failure("invalid " + std::string(what) + ": \"schemaVersion\" must be 2");
   }
   return 2;
@@ -25,9 +25,14 @@ Annotations get_annotations(const Json& json, std::string_view what) {
 }  // namespace
 
 Json parse_json(std::string_view bytes, std::string_view what) {
-  Json json = Json::parse(bytes, nullptr, false);
-  if (json.is_discarded()) throw failure("invalid JSON in " + std::string(what));
-  return json;
+  try {
+    return Json::parse(bytes);
+  } catch (const Json::parse_error& e) {
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+    std::string detail = e.what();
+    if (auto end = detail.find("] "); end != std::string::npos) detail.erase(0, end + 2);
+    throw failure("invalid JSON in " + std::string(what) + ": " + detail);
+  }
 }
 
 std::string to_bytes(const Json& json) {
