@@ -7,6 +7,8 @@
 #include "engine/build/assembler.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/strings.hpp"
+#include "adapters/cli/registry_options.hpp"
+#include "engine/image/media_types.hpp"
 #include "engine/image/reference.hpp"
 
 namespace polyarch::cli {
@@ -102,17 +104,15 @@ int64_t source_date_epoch() {
 AssembleOptions parse_options(const Args& args) {
   AssembleOptions options;
   options.inputs = parse_inputs(args.values("--platform"));
-  std::string base = args.value("--base", "scratch");
-  if (base != "scratch") {
-    throw bad_input("unsupported --base " + quoted(base) + ": only \"scratch\" is supported for now");
-  }
   options.dest = args.value("--dest");
   if (!options.dest.empty() && !options.dest.starts_with("/")) {
     throw bad_input("invalid --dest " + quoted(options.dest) + ": must be an absolute path");
   }
   options.config.entrypoint = parse_command(args.value("--entrypoint"), "--entrypoint");
   options.config.cmd = parse_command(args.value("--cmd"), "--cmd");
-  options.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  if (args.value("--base", "scratch") == "scratch") {
+    options.config.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  }
   for (const auto& text : args.values("--env")) {
     auto [key, value] = core::split_key_value(text, "--env");
     std::erase_if(options.config.env, [&key](const std::string& e) { return e.starts_with(key + "="); });
@@ -153,6 +153,38 @@ void print_result(Context& context, const AssembledImage& image, const std::stri
   }
 }
 
+// Reads the base image's manifest and config for each platform and puts
+// its layers into the layout.
+void add_bases(RegistrySession& session, const std::string& base, LayoutDir& layout,
+               AssembleOptions& options) {
+  Location location = session.open(base, false);
+  registry::FetchedManifest top = location.store->resolve(location.reference);
+  std::vector<Descriptor> children = {top.descriptor};
+  std::vector<Platform> platforms;
+  for (const auto& input : options.inputs) platforms.push_back(input.platform);
+  if (media_type::is_index(top.descriptor.media_type)) {
+    children = publish::select_platforms(parse_index(top.bytes, base), platforms, base);
+  }
+  for (const auto& child : children) {
+    if (publish::is_attestation(child)) continue;
+    BaseImage image;
+    image.manifest = parse_manifest(child == top.descriptor ? top.bytes
+                                                            : location.store->read_manifest(child), base);
+    image.config = parse_image_config(location.store->read_small_blob(image.manifest.config), base);
+    std::string platform = normalize(image.config.platform).str();
+    if (children.size() == 1 && platforms.size() == 1) platform = platforms.front().str();
+    for (const auto& layer : image.manifest.layers) {
+      if (!layout.has_blob(layer.digest)) publish::download_blob(*location.store, layer, layout);
+    }
+    options.bases[platform] = image;
+  }
+  for (const auto& platform : platforms) {
+    if (!options.bases.count(platform.str())) {
+      throw failure("base image " + quoted(base) + " has no " + platform.str() + " image");
+    }
+  }
+}
+
 }  // namespace
 
 int run_assemble(Context& context) {
@@ -168,18 +200,36 @@ int run_assemble(Context& context) {
     }
   }
   if (tags.empty()) throw bad_input("assemble needs at least one --tag NAME[:TAG]");
+  bool push = args.has("--push");
   std::string output = args.value("--output");
-  if (output.empty()) {
-    throw bad_input("assemble needs --output oci:PATH or oci-dir:PATH");
+  if (push == !output.empty()) {
+    throw bad_input("assemble needs either --push or --output oci:PATH|oci-dir:PATH");
   }
-  LayoutRef target = LayoutRef::parse(output);
-  if (!target.ref_name.empty()) target.path += ":" + target.ref_name;  // outputs take no :NAME
   AssembleOptions options = parse_options(args);
+  std::unique_ptr<core::TempDir> staging;
+  LayoutRef target;
+  if (push) {
+    staging = std::make_unique<core::TempDir>("polyarch-assemble");
+    target = LayoutRef{LayoutRef::Kind::directory, staging->path() / "layout", ""};
+    output = "oci-dir:" + target.path.string();
+  } else {
+    target = LayoutRef::parse(output);
+    if (!target.ref_name.empty()) target.path += ":" + target.ref_name;  // outputs take no :NAME
+  }
+  RegistrySession session(context);
 
   LayoutOutput out(target);
+  std::string base = args.value("--base", "scratch");
+  if (base != "scratch") add_bases(session, base, out.layout(), options);
   AssembledImage image = build::assemble(out.layout(), options);
   for (const auto& tag : tags) out.layout().set_ref(image.index, tag.tag, tag.str());
   out.commit();
+  if (push) {
+    auto store = publish::open_layout_store(target, false);
+    registry::FetchedManifest top{out.layout().read_blob(image.index.digest), image.index};
+    push_to_tags(session, *store, top, tags, publish::CopyOptions{});
+    output = tags.front().str();
+  }
   print_result(context, image, output, tags);
   return 0;
 }

@@ -3,10 +3,11 @@
 #include <iostream>
 
 #include "adapters/cli/commands.hpp"
+#include "adapters/cli/registry_options.hpp"
 #include "engine/core/error.hpp"
 #include "engine/image/config.hpp"
-#include "engine/image/layout.hpp"
 #include "engine/image/media_types.hpp"
+#include "engine/publish/copy.hpp"
 
 namespace polyarch::cli {
 
@@ -14,7 +15,6 @@ using namespace image;
 
 namespace {
 
-constexpr std::string_view k_reference_type = "vnd.docker.reference.type";
 constexpr std::string_view k_reference_digest = "vnd.docker.reference.digest";
 
 // One row of the table: a platform image or an attestation.
@@ -26,9 +26,7 @@ struct Row {
 std::vector<Row> rows_of_index(const Index& index) {
   std::vector<Row> rows;
   for (const auto& child : index.manifests) {
-    bool attestation = child.annotations.count(std::string(k_reference_type)) > 0 ||
-                       (child.platform && is_unknown(*child.platform));
-    std::string platform = attestation ? "attestation"
+    std::string platform = publish::is_attestation(child) ? "attestation"
                            : child.platform ? child.platform->str() : "-";
     rows.push_back({platform, child});
   }
@@ -36,9 +34,9 @@ std::vector<Row> rows_of_index(const Index& index) {
 }
 
 // A single-platform manifest's platform comes from its config.
-std::string platform_of_manifest(const LayoutDir& layout, const std::string& bytes) {
+std::string platform_of_manifest(publish::ImageStore& store, const std::string& bytes) {
   Manifest manifest = parse_manifest(bytes);
-  ImageConfig config = parse_image_config(layout.read_blob(manifest.config.digest));
+  ImageConfig config = parse_image_config(store.read_small_blob(manifest.config));
   return config.platform.str();
 }
 
@@ -71,18 +69,14 @@ void print_table(std::ostream& out, const std::vector<Row>& rows) {
 int run_manifest_inspect(Context& context) {
   const Args& args = context.args;
   if (args.positionals().size() != 1) {
-    throw bad_input("manifest inspect takes one image: oci:PATH or oci-dir:PATH");
+    throw bad_input("manifest inspect takes one image: REF, oci:PATH or oci-dir:PATH");
   }
   const std::string& source = args.positionals().front();
-  if (!LayoutRef::matches(source)) {
-    throw bad_input("cannot inspect " + quoted(source) +
-                    ": only oci:PATH and oci-dir:PATH are supported for now");
-  }
-  LayoutRef ref = LayoutRef::parse(source);
-  OpenedLayout opened(ref);
-  const LayoutDir& layout = opened.layout();
-  Descriptor top = layout.resolve(ref.ref_name);
-  std::string bytes = layout.read_blob(top.digest);
+  RegistrySession session(context);
+  Location location = session.open(source, false);
+  registry::FetchedManifest fetched = location.store->resolve(location.reference);
+  const Descriptor& top = fetched.descriptor;
+  const std::string& bytes = fetched.bytes;
   if (args.has("--raw")) {
     context.out << bytes;
     return 0;
@@ -91,7 +85,7 @@ int run_manifest_inspect(Context& context) {
   if (media_type::is_index(top.media_type)) {
     rows = rows_of_index(parse_index(bytes, "index " + top.digest.str()));
   } else {
-    rows.push_back({platform_of_manifest(layout, bytes), top});
+    rows.push_back({platform_of_manifest(*location.store, bytes), top});
   }
   if (context.format == Format::json) {
     Json json = Json::object();

@@ -36,6 +36,16 @@ std::span<const Command> command_table();
 // Handlers, one per file.
 int run_assemble(Context& context);
 int run_manifest_inspect(Context& context);
+int run_manifest_create(Context& context);
+int run_copy(Context& context);
+int run_push(Context& context);
+int run_emulate(Context& context);
+int run_doctor(Context& context);
+int run_login(Context& context);
+int run_logout(Context& context);
+
+// True for commands that also take the registry options.
+bool uses_registry(std::string_view name);
 
 // The options every command accepts (--format, -v, -q, --config, --ci, --help).
 std::span<const OptionSpec> global_options();

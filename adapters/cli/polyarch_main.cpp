@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "adapters/cli/commands.hpp"
+#include "adapters/cli/registry_options.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/strings.hpp"
 
@@ -32,6 +33,9 @@ void print_command_help(std::ostream& out, const Command& command) {
   };
   for (const auto& spec : command.options) print(spec);
   for (const auto& spec : global_options()) print(spec);
+  if (uses_registry(command.name)) {
+    for (const auto& spec : registry_options()) print(spec);
+  }
 }
 
 // Finds the command named by words[0] (and words[1] for two-word commands).
@@ -102,6 +106,9 @@ int run(const std::vector<std::string>& words) {
 
   std::vector<OptionSpec> specs(command->options.begin(), command->options.end());
   specs.insert(specs.end(), global_options().begin(), global_options().end());
+  if (uses_registry(command->name)) {
+    specs.insert(specs.end(), registry_options().begin(), registry_options().end());
+  }
   std::vector<std::string> argv(words.begin(), words.begin() + static_cast<long>(start));
   argv.insert(argv.end(), rest.begin() + static_cast<long>(used), rest.end());
   Args args = Args::parse(argv, specs);

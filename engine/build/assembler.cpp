@@ -26,6 +26,24 @@ static LayerSource layer_source(const fs::path& source, const std::string& dest)
   return {source, "/" + source.filename().string()};
 }
 
+// Applies what the user set over a base image's runtime config: entrypoint
+// (which resets cmd, as in a Dockerfile), cmd, env by key, workdir, labels.
+static void merge_runtime_config(RuntimeConfig& into, const RuntimeConfig& ours) {
+  if (!ours.entrypoint.empty()) {
+    into.entrypoint = ours.entrypoint;
+    into.cmd.clear();
+  }
+  if (!ours.cmd.empty()) into.cmd = ours.cmd;
+  for (const auto& entry : ours.env) {
+    std::string key = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(into.env, [&key](const std::string& e) { return e.starts_with(key); });
+    into.env.push_back(entry);
+  }
+  if (!ours.working_dir.empty()) into.working_dir = ours.working_dir;
+  for (const auto& [key, value] : ours.labels) into.labels[key] = value;
+  if (!ours.user.empty()) into.user = ours.user;
+}
+
 // Writes one platform's layer, config and manifest; returns the manifest's descriptor.
 static Descriptor assemble_platform(LayoutDir& layout, const AssembleInput& input,
                                     const AssembleOptions& options) {
@@ -35,18 +53,23 @@ static Descriptor assemble_platform(LayoutDir& layout, const AssembleInput& inpu
   }
   Layer layer = write_layer(layout, {layer_source(input.source, options.dest)},
                             LayerOptions{options.epoch, 6});
+  auto base = options.bases.find(input.platform.str());
 
   ImageConfig config;
+  Manifest manifest;
+  if (base != options.bases.end()) {
+    config = base->second.config;
+    manifest.layers = base->second.manifest.layers;
+  }
   config.created = rfc3339(options.epoch);
   config.platform = input.platform;
-  config.config = options.config;
-  config.diff_ids = {layer.diff_id.str()};
-  config.history = {HistoryEntry{config.created, "polyarch assemble", "", false}};
+  merge_runtime_config(config.config, options.config);
+  config.diff_ids.push_back(layer.diff_id.str());
+  config.history.push_back(HistoryEntry{config.created, "polyarch assemble", "", false});
 
-  Manifest manifest;
   manifest.media_type = std::string(media_type::k_oci_manifest);
   manifest.config = layout.put_blob(media_type::k_oci_config, to_bytes(config));
-  manifest.layers = {layer.descriptor};
+  manifest.layers.push_back(layer.descriptor);
   manifest.annotations = options.manifest_annotations;
 
   Descriptor descriptor = layout.put_blob(media_type::k_oci_manifest, to_bytes(manifest));

@@ -2,6 +2,7 @@
 // The assembler: a multi-platform image from files, with no builder at all.
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,13 @@ struct AssembleInput {
   fs::path source;
 };
 
+// A base image's manifest and config for one platform; its layers must
+// already be in the layout.
+struct BaseImage {
+  image::Manifest manifest;
+  image::ImageConfig config;
+};
+
 struct AssembleOptions {
   std::vector<AssembleInput> inputs;
   std::string dest;                     // where a FILE goes; "" means /<basename>
@@ -25,6 +33,7 @@ struct AssembleOptions {
   image::Annotations index_annotations;
   image::Annotations manifest_annotations;
   int64_t epoch = 0;                    // mtime of every file and `created`
+  std::map<std::string, BaseImage> bases;  // by platform ("linux/arm64"); empty: scratch
 };
 
 struct AssembledImage {

@@ -38,7 +38,11 @@ LayoutDir LayoutDir::open(const fs::path& root) {
     throw failure(quoted(root.string()) + " is not an OCI image layout: no index.json");
   }
   LayoutDir layout(root);
-  layout.read_index();  // validates
+  try {
+    layout.read_index();  // validates
+  } catch (const Error& e) {
+    throw failure(quoted(root.string()) + " is not an OCI image layout: " + e.what());
+  }
   return layout;
 }
 

@@ -98,7 +98,7 @@ void pack_layout(const LayoutDir& layout, const fs::path& archive_path) {
   fs::path tmp = archive_path;
   tmp += ".tmp." + std::to_string(::getpid());
   std::string context = "cannot write " + quoted(archive_path.string());
-  {
+  try {
     WriteArchive out(archive_write_new(), archive_write_free);
     archive_write_set_format_pax_restricted(out.get());
     if (archive_write_open_filename(out.get(), tmp.c_str()) != ARCHIVE_OK) {
@@ -121,6 +121,10 @@ void pack_layout(const LayoutDir& layout, const fs::path& archive_path) {
       if (!is_dir) write_file_data(out.get(), full, context);
     }
     if (archive_write_close(out.get()) != ARCHIVE_OK) throw archive_error(out.get(), context);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);  // leave no partial archive next to the target
+    throw;
   }
   std::error_code ec;
   fs::rename(tmp, archive_path, ec);
@@ -160,7 +164,15 @@ LayoutDir unpack_layout(const fs::path& archive_path, const fs::path& dest) {
     extract_file(in.get(), target, "cannot extract " + quoted(name) + " from " + source);
   }
   if (status != ARCHIVE_EOF) throw archive_error(in.get(), "cannot read " + source);
-  return LayoutDir::open(dest);
+  try {
+    return LayoutDir::open(dest);
+  } catch (const Error& e) {
+    // Name the user's archive, not the directory it was unpacked into.
+    std::string message = e.what();
+    std::string prefix = quoted(dest.string());
+    if (message.starts_with(prefix)) message = source + message.substr(prefix.size());
+    throw failure(message);
+  }
 }
 
 }  // namespace polyarch::image

@@ -231,3 +231,188 @@ start_registry() {
   [[ -n "$address" ]] || fail "docker-registry did not listen within 10 s (see $REGISTRY_LOG)"
   REGISTRY=$address
 }
+
+# ---- Registry test helpers: token-auth registry, polyarch runs, secrets ----
+
+# _integ_wait_listening PID LOG WHAT: waits up to 10 s for "listening on
+# 127.0.0.1:PORT" in LOG and prints that address; fails if PID exits first.
+_integ_wait_listening() {
+  local pid=$1 log=$2 what=$3 tries address=""
+  for ((tries = 0; tries < 100; tries++)); do
+    address=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+    [[ -z "$address" ]] || break
+    kill -0 "$pid" 2>/dev/null || fail "$what exited at start (see $log)"
+    sleep 0.1
+  done
+  [[ -n "$address" ]] || fail "$what did not listen within 10 s (see $log)"
+  echo "$address"
+}
+
+# start_token_registry DIR: starts the test's own token server
+# (token_server.py) and a plain-HTTP docker-registry with auth.token that
+# trusts it, both on free loopback ports, storing into DIR. Users, known to
+# the token server only through DIR/token/users.json (mode 0600):
+#   TOKEN_USER=tester / TOKEN_PASSWORD         granted pull and push
+#   TOKEN_READER=reader / TOKEN_READER_PASSWORD granted pull only
+#   anonymous requests get a token that grants nothing.
+# Sets:
+#   TOKEN_REGISTRY, TOKEN_REGISTRY_PID, TOKEN_REGISTRY_LOG  the registry
+#   TOKEN_SERVER (http://127.0.0.1:PORT), TOKEN_REALM (…/token),
+#   TOKEN_SERVER_PID, TOKEN_SERVICE, TOKEN_ISSUER
+#   TOKEN_SERVER_LOG   one JSON line per token request: account, scopes
+#                      requested, access granted, jti, status
+#   TOKEN_ISSUED       every token issued, one a line (for leak checks)
+start_token_registry() {
+  local dir=$1
+  [[ -n "$_integ_workdir" ]] || fail "start_token_registry needs make_workdir first"
+  require_tools docker-registry openssl python3
+  mkdir -p "$dir/data" "$dir/token"
+  dir=$(cd "$dir" && pwd)
+  local config="$dir/config.yml" token_dir="$dir/token"
+  TOKEN_USER=tester
+  TOKEN_PASSWORD=$(openssl rand -hex 16)
+  TOKEN_READER=reader
+  TOKEN_READER_PASSWORD=$(openssl rand -hex 16)
+  TOKEN_SERVICE=polyarch-test-registry
+  TOKEN_ISSUER=polyarch-test-token-server
+  TOKEN_SERVER_LOG="$token_dir/requests.log"
+  TOKEN_ISSUED="$token_dir/issued.txt"
+  TOKEN_REGISTRY_LOG="$dir/registry.log"
+  : >"$TOKEN_SERVER_LOG"
+  : >"$TOKEN_ISSUED"
+
+  # The signing certificate doubles as the registry's rootcertbundle.
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=polyarch test token signer" \
+    -keyout "$token_dir/signing.key" -out "$token_dir/signing.crt" 2>/dev/null \
+    || fail "start_token_registry: openssl could not make the signing certificate"
+  # Passwords reach the server through a file (printf is a builtin: no argv).
+  (
+    umask 077
+    printf '{"%s": {"password": "%s", "actions": ["pull", "push"]},\n "%s": {"password": "%s", "actions": ["pull"]}}\n' \
+      "$TOKEN_USER" "$TOKEN_PASSWORD" "$TOKEN_READER" "$TOKEN_READER_PASSWORD" >"$token_dir/users.json"
+  )
+
+  python3 "$SOURCE_DIR/tests/integration/token_server.py" \
+    --key "$token_dir/signing.key" --cert "$token_dir/signing.crt" \
+    --users "$token_dir/users.json" --issuer "$TOKEN_ISSUER" --service "$TOKEN_SERVICE" \
+    --log "$TOKEN_SERVER_LOG" --issued "$TOKEN_ISSUED" >"$token_dir/server.out" 2>&1 &
+  TOKEN_SERVER_PID=$!
+  _integ_pids+=("$TOKEN_SERVER_PID")
+  _integ_registry_logs+=("$token_dir/server.out")
+  TOKEN_SERVER="http://$(_integ_wait_listening "$TOKEN_SERVER_PID" "$token_dir/server.out" "token_server.py")"
+  TOKEN_REALM="$TOKEN_SERVER/token"
+
+  {
+    echo "version: 0.1"
+    echo "log:"
+    echo "  level: info"
+    echo "  formatter: text"
+    echo "storage:"
+    echo "  filesystem:"
+    echo "    rootdirectory: $dir/data"
+    echo "  delete:"
+    echo "    enabled: true"
+    echo "http:"
+    echo "  addr: 127.0.0.1:0"
+    echo "  secret: $(openssl rand -hex 16)"
+    echo "auth:"
+    echo "  token:"
+    echo "    realm: $TOKEN_REALM"
+    echo "    service: $TOKEN_SERVICE"
+    echo "    issuer: $TOKEN_ISSUER"
+    echo "    rootcertbundle: $token_dir/signing.crt"
+  } >"$config"
+
+  docker-registry serve "$config" >"$TOKEN_REGISTRY_LOG" 2>&1 &
+  TOKEN_REGISTRY_PID=$!
+  _integ_pids+=("$TOKEN_REGISTRY_PID")
+  _integ_registry_logs+=("$TOKEN_REGISTRY_LOG")
+  TOKEN_REGISTRY=$(_integ_wait_listening "$TOKEN_REGISTRY_PID" "$TOKEN_REGISTRY_LOG" "docker-registry")
+}
+
+# run_polyarch NAME ARGS...: runs $POLYARCH ARGS (stdin passes through) with
+# stdout in $WORKDIR/out/NAME.out and stderr in $WORKDIR/out/NAME.err; sets
+# RUN_STATUS, RUN_OUT and RUN_ERR (the two file names). Never fails itself.
+# Every output lands in $WORKDIR/out, which assert_secret_absent searches.
+run_polyarch() {
+  [[ -n "$_integ_workdir" ]] || fail "run_polyarch needs make_workdir first"
+  local name=$1
+  shift
+  mkdir -p "$_integ_workdir/out"
+  RUN_OUT="$_integ_workdir/out/$name.out"
+  RUN_ERR="$_integ_workdir/out/$name.err"
+  [[ ! -e "$RUN_OUT" ]] || fail "run_polyarch: the name '$name' is used twice"
+  RUN_STATUS=0
+  "$POLYARCH" "$@" >"$RUN_OUT" 2>"$RUN_ERR" || RUN_STATUS=$?
+}
+
+# expect_success NAME ARGS...: run_polyarch, failing (with its stderr) unless
+# it exits 0.
+expect_success() {
+  run_polyarch "$@"
+  if ((RUN_STATUS != 0)); then
+    fail "polyarch ${*:2} exited $RUN_STATUS: $(tail -n 5 "$RUN_ERR")"
+  fi
+}
+
+# expect_failure STATUS NAME ARGS...: run_polyarch, failing unless it exits
+# STATUS, prints nothing on stdout, and prints exactly one stderr line
+# starting "polyarch: error: " — the only line, or with -v/--verbose among
+# ARGS the last one. Sets RUN_ERROR to that line.
+expect_failure() {
+  local want=$1
+  shift
+  run_polyarch "$@"
+  local what="polyarch ${*:2}" arg verbose=0 errors last
+  for arg in "${@:2}"; do
+    [[ "$arg" != -v && "$arg" != --verbose ]] || verbose=1
+  done
+  [[ "$RUN_STATUS" == "$want" ]] \
+    || fail "$what: expected exit $want, got $RUN_STATUS: $(tail -n 5 "$RUN_ERR")"
+  [[ ! -s "$RUN_OUT" ]] || fail "$what: printed on stdout although it failed: $(head -n 3 "$RUN_OUT")"
+  errors=$(grep -c '^polyarch: error: ' "$RUN_ERR" || true)
+  last=$(tail -n 1 "$RUN_ERR")
+  if ((verbose)); then
+    [[ "$errors" == 1 && "$last" == "polyarch: error: "* ]] \
+      || fail "$what: expected one 'polyarch: error: …' line last on stderr, got: $(tail -n 5 "$RUN_ERR")"
+  else
+    [[ "$(wc -l <"$RUN_ERR")" == 1 && "$last" == "polyarch: error: "* ]] \
+      || fail "$what: expected one 'polyarch: error: …' line on stderr, got: $(cat "$RUN_ERR")"
+  fi
+  RUN_ERROR=$last
+}
+
+# assert_contains TEXT PART WHAT: fails unless TEXT contains PART.
+assert_contains() {
+  if [[ "$1" != *"$2"* ]]; then
+    fail "$3: expected to contain '$2', got '$1'"
+  fi
+}
+
+# assert_secret_absent SECRET WHAT: fails if SECRET appears in any output that
+# run_polyarch kept ($WORKDIR/out), naming the file but not the secret.
+assert_secret_absent() {
+  [[ -n "$1" ]] || fail "assert_secret_absent: empty secret for $2"
+  local found
+  found=$(grep -rlF -e "$1" "$_integ_workdir/out" 2>/dev/null || true)
+  [[ -z "$found" ]] || fail "$2 appears in polyarch output: $(echo "$found" | tr '\n' ' ')"
+}
+
+# log_mark LOG: prints LOG's current line count, for log_since.
+log_mark() {
+  wc -l <"$1" | tr -d ' '
+}
+
+# log_since LOG MARK: prints LOG's lines after line MARK.
+log_since() {
+  tail -n "+$(($2 + 1))" "$1"
+}
+
+# registry_requests LOG [MARK]: the requests docker-registry LOG's access log
+# lines record (after line MARK), one "METHOD URI STATUS" a line, with %3A and
+# %2F in the URI decoded to ":" and "/" (e.g. "PUT /v2/a/blobs/uploads/…?digest=sha256:… 201").
+registry_requests() {
+  log_since "$1" "${2:-0}" \
+    | sed -n 's/^127\.0\.0\.1 - - \[[^]]*\] "\([A-Z]*\) \([^ ]*\) HTTP\/[0-9.]*" \([0-9]*\) .*/\1 \2 \3/p' \
+    | sed 's/%3[Aa]/:/g; s/%2[Ff]/\//g'
+}

@@ -9,6 +9,15 @@
 namespace polyarch::image {
 namespace {
 
+// A platform with the given fields and nothing else.
+Platform platform(std::string os, std::string architecture, std::string variant = "") {
+  Platform p;
+  p.os = std::move(os);
+  p.architecture = std::move(architecture);
+  p.variant = std::move(variant);
+  return p;
+}
+
 std::string fake_diff_id(char c) { return "sha256:" + std::string(64, c); }
 
 // An image config using every field we model, plus ExposedPorts and an
@@ -17,7 +26,7 @@ ImageConfig full_config() {
   ImageConfig config;
   config.created = "1970-01-01T00:00:00Z";
   config.author = "someone";
-  config.platform = Platform{.os = "linux", .architecture = "arm", .variant = "v7"};
+  config.platform = platform("linux", "arm", "v7");
   config.config.user = "1000:1000";
   config.config.env = {"PATH=/usr/bin:/bin", "A=b=c"};
   config.config.entrypoint = {"/bin/app", "--flag"};
@@ -27,10 +36,14 @@ ImageConfig full_config() {
   config.config.stop_signal = "SIGTERM";
   config.config.extra = Json{{"ExposedPorts", Json{{"8080/tcp", Json::object()}}}};
   config.diff_ids = {fake_diff_id('1'), fake_diff_id('2')};
-  config.history = {
-      HistoryEntry{.created = "1970-01-01T00:00:00Z", .created_by = "COPY . /srv"},
-      HistoryEntry{.created_by = "ENV A=b", .comment = "polyarch", .empty_layer = true},
-  };
+  HistoryEntry copy;
+  copy.created = "1970-01-01T00:00:00Z";
+  copy.created_by = "COPY . /srv";
+  HistoryEntry env;
+  env.created_by = "ENV A=b";
+  env.comment = "polyarch";
+  env.empty_layer = true;
+  config.history = {copy, env};
   config.extra = Json{{"x-builder", "polyarch"}};
   return config;
 }
@@ -76,7 +89,7 @@ TEST(ImageConfigJson, FullConfigHasFixedBytesAndRoundTrips) {
 
 TEST(ImageConfigJson, MinimalConfigWritesEmptyConfigAndRootfs) {
   ImageConfig config;
-  config.platform = Platform{.os = "linux", .architecture = "amd64"};
+  config.platform = platform("linux", "amd64");
   std::string bytes = to_bytes(config);
   EXPECT_EQ(bytes, R"({"architecture":"amd64","os":"linux","config":{},)"
                    R"("rootfs":{"type":"layers","diff_ids":[]}})");

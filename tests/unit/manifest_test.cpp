@@ -10,6 +10,15 @@
 namespace polyarch::image {
 namespace {
 
+// A platform with the given fields and nothing else.
+Platform platform(std::string os, std::string architecture, std::string variant = "") {
+  Platform p;
+  p.os = std::move(os);
+  p.architecture = std::move(architecture);
+  p.variant = std::move(variant);
+  return p;
+}
+
 // A digest made of one repeated hex digit, readable in expected bytes.
 std::string fake_hex(char c) { return std::string(64, c); }
 Digest fake_digest(char c) { return Digest{"sha256", fake_hex(c)}; }
@@ -93,7 +102,7 @@ TEST(ManifestJson, SmallIndexHasExactBytes) {
   Index index;
   index.media_type = std::string(media_type::k_oci_index);
   Descriptor child = descriptor(media_type::k_oci_manifest, 'a', 1234);
-  child.platform = Platform{.os = "linux", .architecture = "arm", .variant = "v7"};
+  child.platform = platform("linux", "arm", "v7");
   index.manifests.push_back(child);
   std::string expected =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",)"
@@ -110,13 +119,12 @@ TEST(ManifestJson, FullIndexRoundTrips) {
   index.media_type = std::string(media_type::k_oci_index);
   index.artifact_type = "application/vnd.example.bundle";
   Descriptor arm = descriptor(media_type::k_oci_manifest, '5', 10);
-  arm.platform = Platform{.os = "linux", .architecture = "arm", .variant = "v6"};
+  arm.platform = platform("linux", "arm", "v6");
   arm.annotations = {{std::string(k_ref_name_annotation), "latest"}};
   Descriptor win = descriptor(media_type::k_oci_manifest, '6', 11);
-  win.platform = Platform{.os = "windows",
-                          .architecture = "amd64",
-                          .os_version = "10.0.17763.1234",
-                          .os_features = {"win32k"}};
+  win.platform = platform("windows", "amd64");
+  win.platform->os_version = "10.0.17763.1234";
+  win.platform->os_features = {"win32k"};
   win.urls = {"https://a.example/x", "https://b.example/y"};
   win.artifact_type = "application/vnd.example.thing";
   win.extra = Json{{"data", "e30="}};
@@ -204,7 +212,7 @@ TEST(ManifestJson, ForeignJsonKeepsUnknownFieldsInExtra) {
 
 TEST(ManifestParse, RejectsBadDocumentsWithExactMessages) {
   EXPECT_EQ(manifest_error("{\"schemaVersion\":"),
-            "invalid JSON in manifest m.json: parse error at line 1, column 17: syntax error "
+            "invalid JSON in manifest m.json: parse error at line 1, column 18: syntax error "
             "while parsing value - unexpected end of input; expected '[', '{', or a literal");
   EXPECT_EQ(manifest_error("[1,2]"), "invalid manifest m.json: not a JSON object");
   EXPECT_EQ(index_error("\"text\""), "invalid index i.json: not a JSON object");

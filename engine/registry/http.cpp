@@ -1,0 +1,610 @@
+#include "engine/registry/http.hpp"
+
+#include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <ctime>
+#include <iomanip>
+#include <locale>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "engine/core/error.hpp"
+
+namespace polyarch::registry {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr int k_max_redirects = 5;
+constexpr size_t k_chunk_size = 64 * 1024;
+constexpr seconds k_probe_timeout{2};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool equals_nocase(std::string_view a, std::string_view b) { return lower(a) == lower(b); }
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return std::isdigit(c) != 0;
+  });
+}
+
+// Splits "name[:port]" / "[v6][:port]" into the name to connect to and the port.
+std::pair<std::string, int> split_host(const std::string& host, bool https) {
+  std::string name = host;
+  std::string port;
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    name = host.substr(1, close - 1);
+    if (close + 1 < host.size()) port = host.substr(close + 2);
+  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
+    name = host.substr(0, colon);
+    port = host.substr(colon + 1);
+  }
+  return {name, port.empty() ? (https ? 443 : 80) : std::stoi(port)};
+}
+
+// Removes "." and ".." segments from a path (RFC 3986 section 5.2.4).
+std::string remove_dot_segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::stringstream in(path);
+  std::string segment;
+  while (std::getline(in, segment, '/')) {
+    if (segment == "..") {
+      if (out.size() > 1) out.pop_back();
+    } else if (segment != ".") {
+      out.push_back(segment);
+    }
+  }
+  std::string result;
+  for (size_t i = 0; i < out.size(); ++i) result += (i ? "/" : "") + out[i];
+  bool trailing = path.ends_with("/") || path.ends_with("/.") || path.ends_with("/..");
+  if (trailing && !result.ends_with("/")) result += "/";
+  return result.starts_with("/") ? result : "/" + result;
+}
+
+// Percent-encodes what may not appear raw in a request line.
+std::string encode_target(const std::string& target) {
+  static const char* const k_hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : target) {
+    if (c <= 0x20 || c >= 0x7f) {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Url Url::parse(std::string_view text) {
+  auto invalid = [&](const std::string& why) {
+    return failure("invalid URL " + quoted(redact(text)) + ": " + why);
+  };
+  size_t sep = text.find("://");
+  std::string scheme = lower(text.substr(0, sep == std::string_view::npos ? 0 : sep));
+  if (scheme != "http" && scheme != "https") throw invalid("expected http:// or https://");
+  std::string_view rest = text.substr(sep + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  std::string target(rest.substr(authority.size()));
+  target = target.substr(0, target.find('#'));
+  if (target.empty() || target[0] == '?') target = "/" + target;
+  std::string host = lower(authority);
+  if (host.find('@') != std::string::npos) throw invalid("credentials in a URL are not supported");
+  std::string port;
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    if (close == std::string::npos || close == 1 ||
+        host.find_first_not_of("0123456789abcdef:.", 1) != close) {
+      throw invalid("bad IPv6 address");
+    }
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') throw invalid("bad IPv6 address");
+      port = host.substr(close + 2);
+      if (port.empty()) throw invalid("bad port \"\"");
+    }
+  } else {
+    size_t colon = host.find(':');
+    std::string name = host.substr(0, colon);
+    if (name.empty()) throw invalid("no host");
+    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") != std::string::npos) {
+      throw invalid("bad host " + quoted(name));
+    }
+    if (colon != std::string::npos) {
+      port = host.substr(colon + 1);
+      if (port.empty()) throw invalid("bad port \"\"");
+    }
+  }
+  if (!port.empty() && (!all_digits(port) || port.size() > 5 || std::stoi(port) > 65535 ||
+                        std::stoi(port) == 0)) {
+    throw invalid("bad port " + quoted(port));
+  }
+  return Url{scheme, host, target};
+}
+
+Url Url::resolve(std::string_view location) const {
+  if (location.empty()) return *this;
+  if (location.starts_with("//")) return parse(scheme + ":" + std::string(location));
+  size_t colon = location.find(':');
+  if (colon != std::string_view::npos && colon < location.find_first_of("/?#") &&
+      std::isalpha(static_cast<unsigned char>(location[0]))) {
+    return parse(location);
+  }
+  std::string loc(location.substr(0, location.find('#')));
+  std::string path = target.substr(0, target.find('?'));
+  if (loc.empty()) return Url{scheme, host, target};
+  if (loc[0] == '?') return Url{scheme, host, path + loc};
+  if (loc[0] != '/') loc = path.substr(0, path.rfind('/') + 1) + loc;
+  size_t query = loc.find('?');
+  std::string resolved = remove_dot_segments(loc.substr(0, query));
+  if (query != std::string::npos) resolved += loc.substr(query);
+  return Url{scheme, host, resolved};
+}
+
+bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](unsigned char x, unsigned char y) {
+                                        return std::tolower(x) < std::tolower(y);
+                                      });
+}
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.lower_bound(name);
+  return it != headers.end() && equals_nocase(it->first, name) ? it->second : "";
+}
+
+bool is_loopback(std::string_view host) {
+  std::string h = lower(host);
+  auto strip_port = [](std::string_view text, size_t colon) {
+    return colon == std::string_view::npos || all_digits(text.substr(colon + 1))
+               ? text.substr(0, colon)
+               : std::string_view("-");
+  };
+  if (h == "::1" || h == "[::1]") return true;
+  if (h.starts_with("[::1]:")) return all_digits(h.substr(6));
+  std::string_view name = strip_port(h, h.find(':'));
+  if (name == "localhost") return true;
+  std::stringstream in{std::string(name)};
+  std::string octet;
+  int count = 0;
+  while (std::getline(in, octet, '.')) {
+    if (!all_digits(octet) || octet.size() > 3 || std::stoi(octet) > 255) return false;
+    if (count++ == 0 && octet != "127") return false;
+  }
+  return count == 4 && !name.ends_with(".");
+}
+
+std::string user_agent() { return "polyarch/" POLYARCH_VERSION; }
+
+std::string redact(std::string_view text) {
+  std::string out(text);
+  // Passwords in scheme://user:pass@host.
+  for (size_t at = out.find("://"); at != std::string::npos; at = out.find("://", at + 3)) {
+    size_t start = at + 3;
+    size_t end = std::min(out.find_first_of("/?# \t\r\n\"'", start), out.size());
+    std::string_view authority(out.data() + start, end - start);
+    size_t user_end = authority.rfind('@');
+    size_t colon = authority.substr(0, user_end).find(':');
+    if (user_end != std::string_view::npos && colon != std::string_view::npos) {
+      out.replace(start + colon + 1, user_end - colon - 1, "REDACTED");
+    }
+  }
+  // Secret query or form parameters.
+  static const std::vector<std::string> k_secret_params = {
+      "token", "access_token", "refresh_token", "id_token", "password", "secret",
+      "client_secret", "x-amz-signature", "x-amz-credential", "x-amz-security-token"};
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (i != 0 && out[i - 1] != '?' && out[i - 1] != '&' && out[i - 1] != ';') continue;
+    size_t eq = out.find_first_of("=&# \t\r\n", i);
+    if (eq == std::string::npos || out[eq] != '=') continue;
+    std::string name = lower(std::string_view(out).substr(i, eq - i));
+    if (std::find(k_secret_params.begin(), k_secret_params.end(), name) == k_secret_params.end()) {
+      continue;
+    }
+    size_t end = out.find_first_of("&#; \t\r\n\"'", eq + 1);
+    if (end == std::string::npos) end = out.size();
+    out.replace(eq + 1, end - eq - 1, "REDACTED");
+  }
+  // Header lines carrying credentials: keep the scheme word, hide the rest.
+  static const std::vector<std::string> k_secret_headers = {
+      "authorization: ", "proxy-authorization: ", "x-amz-security-token: "};
+  std::string folded = lower(out);
+  for (const auto& name : k_secret_headers) {
+    for (size_t at = folded.find(name); at != std::string::npos; at = folded.find(name, at + 1)) {
+      if (at != 0 && std::isalnum(static_cast<unsigned char>(folded[at - 1]))) continue;
+      if (name[0] == 'a' && at != 0 && folded[at - 1] == '-') continue;
+      size_t start = at + name.size();
+      size_t end = out.find_first_of("\r\n", start);
+      if (end == std::string::npos) end = out.size();
+      size_t space = out.find(' ', start);
+      if (name != "x-amz-security-token: " && space != std::string::npos && space < end) {
+        start = space + 1;
+      }
+      out.replace(start, end - start, "REDACTED");
+      folded = lower(out);
+    }
+  }
+  return out;
+}
+
+// ---- Transport -------------------------------------------------------------
+
+namespace {
+
+bool is_retryable_status(int status) { return status == 429 || status >= 500; }
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// The delay a Retry-After value asks for (seconds or an HTTP-date), if any.
+std::optional<milliseconds> parse_retry_after(const std::string& value) {
+  if (all_digits(value)) return seconds(std::stoll(value.substr(0, 9)));
+  std::tm tm{};
+  std::istringstream in(value);
+  in.imbue(std::locale::classic());
+  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S");
+  if (in.fail()) return std::nullopt;
+  auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  auto delay = std::chrono::duration_cast<milliseconds>(when - std::chrono::system_clock::now());
+  return std::max(delay, milliseconds(0));
+}
+
+// Why a TCP connection to name:port fails, as the system says it
+// ("Connection refused"); httplib only reports that it failed.
+std::string connect_error(const std::string& name, int port, seconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  if (int rc = getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &list); rc != 0) {
+    return std::string("unknown host (") + gai_strerror(rc) + ")";
+  }
+  std::string reason = "connection failed";
+  for (addrinfo* p = list; p != nullptr; p = p->ai_next) {
+    int fd = socket(p->ai_family, p->ai_socktype, p->ai_protocol);
+    if (fd < 0) continue;
+    timeval tv{static_cast<time_t>(timeout.count()), 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    bool connected = connect(fd, p->ai_addr, p->ai_addrlen) == 0;
+    int code = errno;
+    close(fd);
+    if (connected) break;
+    reason = code == EINPROGRESS || code == EAGAIN ? "connection timed out"
+                                                   : std::generic_category().message(code);
+  }
+  freeaddrinfo(list);
+  return reason;
+}
+
+// A human reason for an httplib error.
+std::string error_text(httplib::Error error, const Url& url, const TransportOptions& options) {
+  switch (error) {
+    case httplib::Error::Connection: {
+      auto [name, port] = split_host(url.host, url.scheme == "https");
+      return connect_error(name, port, options.connect_timeout);
+    }
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out after " + std::to_string(options.connect_timeout.count()) + "s";
+    case httplib::Error::Read:
+      return "connection closed or timed out while reading the response";
+    case httplib::Error::Write:
+      return "connection closed while sending the request";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed (if the registry speaks plain HTTP, use --insecure-registry " +
+             url.host + ")";
+    case httplib::Error::SSLServerVerification:
+      return "TLS certificate verification failed (use --ca-cert FILE, or --insecure-registry "
+             "HOST if you trust it)";
+    case httplib::Error::Canceled:
+      return "cancelled";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA certificates";
+    default:
+      return httplib::to_string(error);
+  }
+}
+
+bool is_connection_error(httplib::Error error) {
+  return error == httplib::Error::Connection || error == httplib::Error::ConnectionTimeout ||
+         error == httplib::Error::Read || error == httplib::Error::Write ||
+         error == httplib::Error::SSLConnection;
+}
+
+// Clients for one scheme://host; at most max clients lent out at once.
+struct Pool {
+  std::mutex mutex;
+  std::condition_variable released;
+  int in_use = 0;
+  std::vector<std::unique_ptr<httplib::ClientImpl>> idle;
+};
+
+// One try of a request: either a response or an httplib error.
+struct Attempt {
+  httplib::Error error = httplib::Error::Success;
+  HttpResponse response;
+  int64_t sink_bytes = 0;
+  int64_t body_sent = 0;
+  bool body_short = false;
+  std::exception_ptr exception;  // thrown by the caller's reader or sink
+};
+
+}  // namespace
+
+struct Transport::Impl {
+  const TransportOptions& options;
+  std::mutex mutex;
+  std::map<std::string, std::unique_ptr<Pool>> pools;
+  std::map<std::string, std::string> bases;  // host -> base URL
+  std::mt19937_64 random{std::random_device{}()};
+
+  explicit Impl(const TransportOptions& opts) : options(opts) {}
+
+  // Loopback hosts may fall back to plain HTTP (as Docker allows), but
+  // their certificates are verified unless the user names them insecure.
+  bool may_use_http(const std::string& host) const { return is_loopback(host) || insecure(host); }
+
+  bool insecure(const std::string& host) const {
+    std::string name = split_host(host, true).first;
+    return std::any_of(options.insecure_hosts.begin(), options.insecure_hosts.end(),
+                       [&](const std::string& h) {
+                         return equals_nocase(h, host) || equals_nocase(h, name);
+                       });
+  }
+
+  // A configured client for url's scheme://host. TLS is verified against the
+  // system store (OpenSSL's default paths: /etc/ssl/certs) plus options.ca_file.
+  std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, seconds timeout) const {
+    auto [name, port] = split_host(url.host, url.scheme == "https");
+    std::unique_ptr<httplib::ClientImpl> client;
+    if (url.scheme == "https") {
+      auto tls = std::make_unique<httplib::SSLClient>(name, port);
+      bool verify = !insecure(url.host);
+      tls->enable_server_certificate_verification(verify);
+      if (verify && !options.ca_file.empty() &&
+          X509_STORE_load_file(SSL_CTX_get_cert_store(tls->ssl_context()),
+                               options.ca_file.c_str()) != 1) {
+        throw failure("cannot read CA certificates from " + quoted(options.ca_file));
+      }
+      client = std::move(tls);
+    } else {
+      client = std::make_unique<httplib::ClientImpl>(name, port);
+    }
+    client->set_keep_alive(true);
+    client->set_follow_location(false);
+    client->set_url_encode(false);
+    client->set_decompress(false);
+    client->set_connection_timeout(std::min(timeout, options.connect_timeout));
+    client->set_read_timeout(std::min(timeout, options.read_timeout));
+    client->set_write_timeout(std::min(timeout, options.read_timeout));
+    return client;
+  }
+
+  Pool& pool(const std::string& key) {
+    std::lock_guard lock(mutex);
+    auto& slot = pools[key];
+    if (!slot) slot = std::make_unique<Pool>();
+    return *slot;
+  }
+
+  milliseconds backoff(int retry) {
+    auto base = options.backoff * (int64_t{1} << std::min(retry, 20));
+    std::lock_guard lock(mutex);
+    std::uniform_int_distribution<int64_t> jitter(0, base.count() / 2);
+    return base + milliseconds(jitter(random));
+  }
+
+  void sleep(milliseconds delay) const {
+    if (options.sleep) {
+      options.sleep(delay);
+    } else {
+      std::this_thread::sleep_for(delay);
+    }
+  }
+
+  Attempt attempt(const HttpRequest& request);
+};
+
+Attempt Transport::Impl::attempt(const HttpRequest& request) {
+  Pool& lender = pool(request.url.scheme + "://" + request.url.host);
+  std::unique_ptr<httplib::ClientImpl> client;
+  {
+    std::unique_lock lock(lender.mutex);
+    int limit = std::max(1, options.max_connections_per_host);
+    lender.released.wait(lock, [&] { return lender.in_use < limit; });
+    ++lender.in_use;
+    if (!lender.idle.empty()) {
+      client = std::move(lender.idle.back());
+      lender.idle.pop_back();
+    }
+  }
+  Attempt result;
+  auto give_back = [&](bool reusable) {
+    std::lock_guard lock(lender.mutex);
+    --lender.in_use;
+    if (reusable && client) lender.idle.push_back(std::move(client));
+    lender.released.notify_one();
+  };
+  try {
+    if (!client) client = make_client(request.url, options.read_timeout);
+  } catch (...) {
+    give_back(false);
+    throw;
+  }
+
+  httplib::Request req;
+  req.method = request.method;
+  req.path = encode_target(request.url.target);
+  for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
+  if (!req.has_header("User-Agent")) req.headers.emplace("User-Agent", user_agent());
+  bool has_body = !request.body.empty() || request.body_reader;
+  if (has_body && !req.has_header("Content-Type")) {
+    req.headers.emplace("Content-Type", "application/octet-stream");
+  }
+  if (!request.body.empty()) {
+    req.body = request.body;
+  } else if (request.body_reader) {
+    req.content_length_ = static_cast<size_t>(request.body_size);
+    req.content_provider_ = [&](size_t offset, size_t length, httplib::DataSink& sink) {
+      std::vector<char> buffer(std::min(length, k_chunk_size));
+      try {
+        size_t n = request.body_reader(static_cast<int64_t>(offset), buffer.data(), buffer.size());
+        if (n == 0) {
+          result.body_short = true;
+          return false;
+        }
+        result.body_sent += static_cast<int64_t>(n);
+        return sink.write(buffer.data(), std::min(n, buffer.size()));
+      } catch (...) {
+        result.exception = std::current_exception();
+        return false;
+      }
+    };
+  }
+  bool to_sink = false;
+  req.response_handler = [&](const httplib::Response& res) {
+    to_sink = request.sink && res.status >= 200 && res.status < 300;
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t size, uint64_t, uint64_t) {
+    if (!to_sink) {
+      result.response.body.append(data, size);
+      return true;
+    }
+    result.sink_bytes += static_cast<int64_t>(size);
+    try {
+      return request.sink(data, size);
+    } catch (...) {
+      result.exception = std::current_exception();
+      return false;
+    }
+  };
+
+  httplib::Response res;
+  if (client->send(req, res, result.error)) {
+    result.error = httplib::Error::Success;
+    result.response.status = res.status;
+    for (const auto& [name, value] : res.headers) result.response.headers.emplace(name, value);
+  } else if (result.error == httplib::Error::Success) {
+    result.error = httplib::Error::Unknown;
+  }
+  give_back(result.error == httplib::Error::Success);
+  return result;
+}
+
+Transport::Transport(TransportOptions options)
+    : m_options(std::move(options)), m_impl(std::make_unique<Impl>(m_options)) {}
+
+Transport::~Transport() = default;
+
+HttpResponse Transport::send(const HttpRequest& request) {
+  const int attempts = request.retry ? std::max(1, m_options.max_attempts) : 1;
+  const std::string where = request.method + " " + redact(request.url.str());
+  for (int attempt = 1;; ++attempt) {
+    Attempt result = m_impl->attempt(request);
+    if (result.exception) std::rethrow_exception(result.exception);
+    bool last = attempt >= attempts;
+    if (result.error != httplib::Error::Success) {
+      std::string reason = error_text(result.error, request.url, m_options);
+      if (m_options.debug) m_options.debug(where + " -> " + reason);
+      if (result.body_short) {
+        throw failure("cannot send " + where + ": the request body ended after " +
+                      std::to_string(result.body_sent) + " of " +
+                      std::to_string(request.body_size) + " bytes");
+      }
+      if (result.error == httplib::Error::Canceled) {
+        throw failure("download from " + request.url.host + " was cancelled");
+      }
+      if (result.sink_bytes > 0) {
+        throw failure("download from " + request.url.host + " interrupted after " +
+                      std::to_string(result.sink_bytes) + " bytes: " + reason);
+      }
+      if (last || !is_connection_error(result.error)) {
+        throw failure("cannot reach " + request.url.host + ": " + reason);
+      }
+      m_impl->sleep(m_impl->backoff(attempt - 1));
+      continue;
+    }
+    HttpResponse& response = result.response;
+    if (m_options.debug) m_options.debug(where + " -> " + std::to_string(response.status));
+    if (last || !is_retryable_status(response.status)) return response;
+    milliseconds delay = m_impl->backoff(attempt - 1);
+    if (auto asked = parse_retry_after(response.header("Retry-After"))) {
+      if (*asked > m_options.max_retry_after) return response;
+      delay = *asked;
+    }
+    m_impl->sleep(delay);
+  }
+}
+
+HttpResponse Transport::get_following(HttpRequest request) {
+  request.method = "GET";
+  for (int redirects = 0;; ++redirects) {
+    HttpResponse response = send(request);
+    std::string location = response.header("Location");
+    if (!is_redirect(response.status) || location.empty()) return response;
+    if (redirects == k_max_redirects) {
+      throw failure("too many redirects from " + redact(request.url.str()));
+    }
+    Url next = request.url.resolve(location);
+    if (next.scheme != request.url.scheme || next.host != request.url.host) {
+      request.headers.erase("Authorization");
+    }
+    request.url = next;
+  }
+}
+
+std::string Transport::base_url(const std::string& host) {
+  Url probe = Url::parse("https://" + host + "/v2/");  // throws on a malformed host
+  if (!m_impl->may_use_http(host)) return "https://" + host;
+  {
+    std::lock_guard lock(m_impl->mutex);
+    if (auto it = m_impl->bases.find(host); it != m_impl->bases.end()) return it->second;
+  }
+  // Probe: does the host speak TLS? A failed handshake means plain HTTP.
+  auto client = m_impl->make_client(probe, k_probe_timeout);
+  httplib::Request req;
+  req.method = "GET";
+  req.path = probe.target;
+  req.headers.emplace("User-Agent", user_agent());
+  httplib::Response res;
+  httplib::Error error = httplib::Error::Success;
+  std::string base;
+  if (client->send(req, res, error) || error == httplib::Error::Read ||
+      error == httplib::Error::Write) {
+    base = "https://" + host;  // the handshake worked
+  } else if (error == httplib::Error::SSLConnection) {
+    base = "http://" + host;
+  } else {
+    return "https://" + host;  // unreachable now: let the real request say why
+  }
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->bases[host] = base;
+  return base;
+}
+
+}  // namespace polyarch::registry
