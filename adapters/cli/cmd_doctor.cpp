@@ -119,6 +119,12 @@ json credentials(const core::Env& env) {
   return result;
 }
 
+std::string not_found_text(const std::string& name) {
+  if (name == "docker engine") return "not reachable";
+  if (name == "docker buildx") return "not available";
+  return "not found";
+}
+
 void print_text(std::ostream& out, const json& report) {
   out << "host:        " << report["host"].get<std::string>() << "\n"
       << "ci:          " << report["ci"].get<std::string>() << "\n\nbackends:\n";
@@ -126,7 +132,7 @@ void print_text(std::ostream& out, const json& report) {
     out << "  " << std::left << std::setw(15) << b["name"].get<std::string>()
         << (b["found"].get<bool>() ? b["version"].get<std::string>() + " (" +
                                          b["path"].get<std::string>() + ")"
-                                   : std::string("not found")) << "\n";
+                                   : not_found_text(b["name"].get<std::string>())) << "\n";
   }
   out << "\nemulation:\n";
   for (const auto& e : report["emulation"]) {

@@ -1,5 +1,7 @@
 #include "adapters/cli/commands.hpp"
 
+#include "adapters/cli/build_options.hpp"
+
 namespace polyarch::cli {
 
 namespace {
@@ -67,10 +69,14 @@ constexpr OptionSpec k_login_options[] = {
 };
 
 // Commands that talk to registries take registry_options() too.
-constexpr std::string_view k_registry_commands[] = {"assemble", "manifest inspect", "manifest create", "copy",
+constexpr std::string_view k_registry_commands[] = {"build", "assemble", "manifest inspect", "manifest create", "copy",
                                                     "push", "login", "logout"};
 
-constexpr Command k_commands[] = {
+// Not constexpr: some option tables live next to their commands.
+const Command k_commands[] = {
+    {"build", "build an image for several platforms and publish one tag",
+     "[CONTEXT] --platform P,… [--tag REF …] [--push | --output oci:PATH]", build_option_specs(),
+     run_build},
     {"assemble", "build a multi-platform image from files, with no builder",
      "--platform P=FILE_OR_DIR … --tag REF … --push|--output oci:PATH", k_assemble_options,
      run_assemble},

@@ -34,6 +34,7 @@ struct Command {
 std::span<const Command> command_table();
 
 // Handlers, one per file.
+int run_build(Context& context);
 int run_assemble(Context& context);
 int run_manifest_inspect(Context& context);
 int run_manifest_create(Context& context);

@@ -42,6 +42,16 @@ class Backend {
                                const LogLine& log) = 0;
   // True when several platforms may build at once.
   virtual bool parallel() const { return true; }
+  // Builds every platform of request.options.platforms in one run, for a
+  // builder that can (buildx); request.platform is unused and
+  // request.cache_args must be translated for all the platforms at once.
+  // Returns one result per platform, in order, then any attestation
+  // manifests as results whose platform is unknown/unknown. An empty vector
+  // means "not supported here": call build() per platform instead.
+  virtual std::vector<PlatformResult> build_all(const BuildRequest& /*request*/,
+                                                image::LayoutDir& /*into*/, const LogLine& /*log*/) {
+    return {};
+  }
 };
 
 // The backend for a name ("auto" picks the first installed of buildx,

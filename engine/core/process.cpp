@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
+#include <functional>
 
 #include "engine/core/error.hpp"
 
@@ -31,8 +33,11 @@ struct Pipe {
   void close_both() { close_end(0); close_end(1); }
 };
 
-// Feeds input to the child and collects its stdout and stderr until both close.
-void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, ProcessResult& result) {
+// Receives each chunk read from the child's stdout or stderr.
+using ChunkSink = std::function<void(Stream stream, std::string_view chunk)>;
+
+// Feeds input to the child and hands its stdout and stderr to sink until both close.
+void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, const ChunkSink& sink) {
   size_t written = 0;
   if (input.empty()) in.close_end(1);
   while (out.fds[0] >= 0 || err.fds[0] >= 0) {
@@ -52,7 +57,7 @@ void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, ProcessResul
       Pipe& pipe = i == 0 ? out : err;
       ssize_t n = ::read(pipe.fds[0], buffer, sizeof buffer);
       if (n > 0) {
-        (i == 0 ? result.out : result.err).append(buffer, static_cast<size_t>(n));
+        sink(i == 0 ? Stream::out : Stream::err, std::string_view(buffer, static_cast<size_t>(n)));
       } else if (n == 0 || errno != EINTR) {
         pipe.close_end(0);
       }
@@ -60,9 +65,38 @@ void pump(Pipe& in, Pipe& out, Pipe& err, const std::string& input, ProcessResul
   }
 }
 
-}  // namespace
+// Cuts a stream into lines for a LineHandler, keeping the unfinished rest.
+class LineSplitter {
+ public:
+  LineSplitter(Stream stream, const LineHandler& on_line) : m_stream(stream), m_on_line(on_line) {}
 
-ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  void feed(std::string_view chunk) {
+    m_pending.append(chunk);
+    size_t start = 0;
+    for (size_t end; (end = m_pending.find('\n', start)) != std::string::npos; start = end + 1) {
+      emit(std::string_view(m_pending).substr(start, end - start));
+    }
+    m_pending.erase(0, start);
+  }
+  void finish() {
+    if (!m_pending.empty()) emit(m_pending);
+    m_pending.clear();
+  }
+
+ private:
+  void emit(std::string_view line) {
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    m_on_line(m_stream, line);
+  }
+
+  Stream m_stream;
+  const LineHandler& m_on_line;
+  std::string m_pending;
+};
+
+// Starts argv with the three pipes as its stdio, feeds it, and waits for it.
+ProcessResult spawn_and_wait(const std::vector<std::string>& argv, const ProcessOptions& options,
+                             const ChunkSink& sink) {
   if (argv.empty()) throw failure("cannot run an empty command");
   Pipe in, out, err;
   posix_spawn_file_actions_t actions;
@@ -94,11 +128,43 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   err.close_end(1);
 
   ProcessResult result;
-  pump(in, out, err, options.input, result);
+  std::exception_ptr pump_error;
+  try {
+    pump(in, out, err, options.input, sink);
+  } catch (...) {
+    pump_error = std::current_exception();
+    out.close_both();  // the child sees EPIPE instead of blocking on a full pipe
+    err.close_both();
+    in.close_both();
+  }
   int wait_status = 0;
   while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
   }
+  if (pump_error) std::rethrow_exception(pump_error);
   result.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+  return result;
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
+  std::string out, err;
+  ProcessResult result = spawn_and_wait(argv, options, [&](Stream stream, std::string_view chunk) {
+    (stream == Stream::out ? out : err).append(chunk);
+  });
+  result.out = std::move(out);
+  result.err = std::move(err);
+  return result;
+}
+
+ProcessResult run_process_streaming(const std::vector<std::string>& argv,
+                                    const LineHandler& on_line, const ProcessOptions& options) {
+  LineSplitter out(Stream::out, on_line), err(Stream::err, on_line);
+  ProcessResult result = spawn_and_wait(argv, options, [&](Stream stream, std::string_view chunk) {
+    (stream == Stream::out ? out : err).feed(chunk);
+  });
+  out.finish();
+  err.finish();
   return result;
 }
 

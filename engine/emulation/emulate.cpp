@@ -280,7 +280,15 @@ std::vector<Handler> uninstall(const System& system, const std::vector<const Arc
       removed.push_back(h);
     }
   }
-  std::erase_if(records, [&](const Registered& r) { return names.count(r.name) != 0; });
+  // Drop what was removed, and records of handlers that are gone or that
+  // someone else has registered again since.
+  auto current = system.binfmt.handlers();
+  std::erase_if(records, [&](const Registered& r) {
+    return names.count(r.name) != 0 ||
+           std::none_of(current.begin(), current.end(), [&](const Handler& h) {
+             return h.name == r.name && (r.interpreter.empty() || h.interpreter == r.interpreter);
+           });
+  });
   write_registered(system.state_file, records);
   return removed;
 }

@@ -544,7 +544,9 @@ HttpResponse Transport::send(const HttpRequest& request) {
                       std::to_string(result.sink_bytes) + " bytes: " + reason);
       }
       if (last || !is_connection_error(result.error)) {
-        throw failure("cannot reach " + request.url.host + ": " + reason);
+        bool refused = reason == "Connection refused";
+        throw failure("cannot reach " + request.url.host + ": " + reason +
+                      (refused ? " (is the registry running at that address?)" : ""));
       }
       m_impl->sleep(m_impl->backoff(attempt - 1));
       continue;

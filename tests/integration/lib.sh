@@ -416,3 +416,88 @@ registry_requests() {
     | sed -n 's/^127\.0\.0\.1 - - \[[^]]*\] "\([A-Z]*\) \([^ ]*\) HTTP\/[0-9.]*" \([0-9]*\) .*/\1 \2 \3/p' \
     | sed 's/%3[Aa]/:/g; s/%2[Ff]/\//g'
 }
+
+# --- binfmt_misc state (QEMU tests) ------------------------------------------
+
+BINFMT_DIR=${BINFMT_DIR:-/proc/sys/fs/binfmt_misc}
+
+# binfmt_save DIR: records whether binfmt_misc is mounted, its global status
+# and every handler's entry file under DIR, for binfmt_restore.
+binfmt_save() {
+  local dir=$1 entry
+  mkdir -p "$dir/entries"
+  if [[ -e "$BINFMT_DIR/register" ]]; then
+    echo 1 >"$dir/mounted"
+    cat "$BINFMT_DIR/status" >"$dir/status"
+    for entry in "$BINFMT_DIR"/*; do
+      case "${entry##*/}" in register | status) continue ;; esac
+      cat "$entry" >"$dir/entries/${entry##*/}"
+    done
+  else
+    echo 0 >"$dir/mounted"
+  fi
+}
+
+# _binfmt_register_saved NAME FILE: registers a handler again from the entry
+# file binfmt_save copied, disabled if it was.
+_binfmt_register_saved() {
+  local name=$1 file=$2 key rest state="" interp="" flags="" offset=0 magic="" mask="" ext="" line
+  while read -r key rest; do
+    case "$key" in
+      enabled | disabled) state=$key ;;
+      interpreter) interp=$rest ;;
+      flags:) flags=$rest ;;
+      offset) offset=$rest ;;
+      magic) magic=$(sed 's/../\\x&/g' <<<"$rest") ;;
+      mask) mask=$(sed 's/../\\x&/g' <<<"$rest") ;;
+      extension) ext=${rest#.} ;;
+    esac
+  done <"$file"
+  if [[ -n "$ext" ]]; then
+    line=":$name:E::$ext::$interp:$flags"
+  else
+    line=":$name:M:$offset:$magic:$mask:$interp:$flags"
+  fi
+  printf '%s' "$line" >"$BINFMT_DIR/register" || echo "WARN: cannot restore handler $name" >&2
+  if [[ "$state" == disabled && -e "$BINFMT_DIR/$name" ]]; then echo 0 >"$BINFMT_DIR/$name"; fi
+}
+
+# binfmt_restore DIR: puts binfmt_misc back as binfmt_save found it: removes
+# handlers that are new or changed, registers again the ones that went
+# away, restores the global status, and unmounts it if it was not mounted.
+binfmt_restore() {
+  local dir=$1 entry name
+  [[ -f "$dir/mounted" ]] || return 0
+  if [[ -e "$BINFMT_DIR/register" ]]; then
+    for entry in "$BINFMT_DIR"/*; do
+      name=${entry##*/}
+      case "$name" in register | status) continue ;; esac
+      if [[ -f "$dir/entries/$name" ]] && cmp -s "$entry" "$dir/entries/$name"; then continue; fi
+      echo -1 >"$entry" 2>/dev/null || echo "WARN: cannot remove handler $name" >&2
+    done
+    for entry in "$dir/entries"/*; do
+      [[ -f "$entry" ]] || continue
+      name=${entry##*/}
+      [[ -e "$BINFMT_DIR/$name" ]] || _binfmt_register_saved "$name" "$entry"
+    done
+    if [[ -f "$dir/status" ]]; then
+      if [[ "$(cat "$dir/status")" == enabled ]]; then echo 1; else echo 0; fi >"$BINFMT_DIR/status"
+    fi
+    if [[ "$(cat "$dir/mounted")" == 0 ]]; then
+      umount "$BINFMT_DIR" || echo "WARN: cannot unmount $BINFMT_DIR" >&2
+    fi
+  fi
+}
+
+# binfmt_snapshot: prints every handler's entry file (name, then contents),
+# so a test can compare the state before and after.
+binfmt_snapshot() {
+  local entry
+  [[ -e "$BINFMT_DIR/register" ]] || { echo "not mounted"; return 0; }
+  echo "status $(cat "$BINFMT_DIR/status")"
+  for entry in "$BINFMT_DIR"/*; do
+    case "${entry##*/}" in register | status) continue ;; esac
+    echo "== ${entry##*/}"
+    cat "$entry"
+  done
+}

@@ -136,7 +136,9 @@ assert_eq "blobs: 0 copied, 0 mounted, 8 already there" "$(tail -n 1 "$RUN_ERR")
 #    source registry, and the destination gets no tag.
 missing_blob=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["layers"][-1]["digest"])' \
   < <(run_skopeo inspect --raw --tls-verify=false "docker://$A/big@$(json_field "$W/index.json" manifests.3.digest)"))
-rm -f "$W/registry-a/data/docker/registry/v2/blobs/sha256/${missing_blob:7:2}/${missing_blob#sha256:}/data"
+blob_file="$W/registry-a/data/docker/registry/v2/blobs/sha256/${missing_blob:7:2}/${missing_blob#sha256:}/data"
+[[ -f "$blob_file" ]] || fail "registry A stores no file $blob_file for $missing_blob"
+rm -- "$blob_file"
 expect_failure 1 copy-missing-blob copy --jobs 1 "$A/big:1.0" "$B/partial:1.0"
 assert_contains "$RUN_ERROR" "$A" "missing-blob copy message"
 tag_absent "$B/partial:1.0" "after a copy whose source lost a blob"

@@ -26,6 +26,7 @@ mkdir -p "$DOCKER_CONFIG"
 readonly OCI_INDEX=application/vnd.oci.image.index.v1+json
 readonly OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
 readonly DOCKER_MANIFEST=application/vnd.docker.distribution.manifest.v2+json
+readonly DOCKER_LIST=application/vnd.docker.distribution.manifest.list.v2+json
 
 # digest_of FILE: "sha256:<hex>" of the file's bytes.
 digest_of() {
@@ -159,6 +160,19 @@ if got_top != want:
     sys.exit(1)
 PY
 
+# …a Docker manifest list (skopeo --all --format v2s2)…
+run_skopeo copy --all --format v2s2 --dest-tls-verify=false \
+  "oci-archive:$W/hello.oci.tar:1.0" "docker://$R/skopeo/hello:list" >/dev/null \
+  || fail "skopeo copy --all --format v2s2 to docker://$R/skopeo/hello:list exited $?"
+skopeo_raw "$R/skopeo/hello:list" "$W/skopeo-list.json"
+assert_eq "$DOCKER_LIST" "$(json_field "$W/skopeo-list.json" mediaType)" "media type skopeo pushed"
+assert_registry_matches "$R/skopeo/hello:list" "$W/skopeo-list.json" "Docker list pushed by skopeo"
+expect_success inspect-list-table manifest inspect "$R/skopeo/hello:list"
+assert_eq "MediaType: $DOCKER_LIST" "$(sed -n 2p "$RUN_OUT")" "table MediaType of a Docker list"
+assert_eq "Digest:    $(digest_of "$W/skopeo-list.json")" "$(sed -n 3p "$RUN_OUT")" "table Digest of a Docker list"
+assert_eq "$(children "$W/skopeo-list.json")" \
+  "$(awk 'NR > 5 { print $1, $2, $3, $4 }' "$RUN_OUT")" "table rows of a Docker list"
+
 # …and a single arm64 image in Docker media types (skopeo --format v2s2).
 run_skopeo --override-os linux --override-arch arm64 copy --format v2s2 --dest-tls-verify=false \
   "oci-archive:$W/hello.oci.tar:1.0" "docker://$R/skopeo/hello:arm64-v2s2" >/dev/null \
@@ -246,6 +260,16 @@ for digest in "$AMD64" "$ARM64" "$ARMV7"; do
   skopeo_raw "$R/multi/hello@$digest" "$W/child.json"
   assert_eq "$digest" "$(digest_of "$W/child.json")" "child $digest copied into multi/hello"
 done
+
+# --media-type docker over a Docker list's children gives a Docker list.
+expect_success create-docker manifest create --media-type docker --tag "$R/multi/hello:docker" \
+  "$R/skopeo/hello:list"
+skopeo_raw "$R/multi/hello:docker" "$W/created-docker.json"
+assert_eq "$(sed -n 1p "$RUN_OUT")" "$(digest_of "$W/created-docker.json")" \
+  "digest of the created Docker list skopeo reads"
+assert_eq "$DOCKER_LIST" "$(json_field "$W/created-docker.json" mediaType)" "media type of the created Docker list"
+assert_eq "$(children "$W/skopeo-list.json" | awk '{ print $1, $2, $4 }')" \
+  "$(children "$W/created-docker.json" | awk '{ print $1, $2, $4 }')" "entries of the created Docker list"
 
 # --dry-run prints the index and pushes nothing.
 mark=$(log_mark "$REGISTRY_LOG")

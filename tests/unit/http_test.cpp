@@ -351,7 +351,8 @@ TEST(TransportTest, RefusedConnectionNamesTheHost) {
   Transport transport(recorder.options());
   std::string host = "127.0.0.1:" + std::to_string(port);
   EXPECT_EQ(error_of([&] { transport.send(get("http://" + host + "/v2/")); }),
-            "cannot reach " + host + ": Connection refused");
+            "cannot reach " + host +
+                ": Connection refused (is the registry running at that address?)");
   EXPECT_EQ(recorder.sleeps.size(), 4u);  // five attempts
   EXPECT_EQ(recorder.lines.back(), "GET http://" + host + "/v2/ -> Connection refused");
 }

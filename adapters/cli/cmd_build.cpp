@@ -1,0 +1,107 @@
+// polyarch build: the main job. Each stage is one call below.
+#include <iostream>
+#include <thread>
+
+#include "adapters/cli/build_options.hpp"
+#include "adapters/cli/registry_options.hpp"
+#include "engine/build/pipeline.hpp"
+#include "engine/build/plan.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/fs.hpp"
+
+namespace polyarch::cli {
+
+using namespace build;
+
+namespace {
+
+// Stage 2: per platform native / emulated / unsupported, shown before building.
+void plan_platforms(Context& context, const BuildOptions& options) {
+  auto system = emulation::System::real();
+  auto plans = make_plan(options.platforms, system, true);
+  std::string line = "plan:";
+  std::string refused;
+  for (const auto& plan : plans) {
+    line += " " + plan.platform.str() + " " + std::string(mode_name(plan.mode)) +
+            (plan.mode == Mode::emulated ? " (" + plan.detail + ")" : "") + ",";
+    if (plan.mode == Mode::unsupported && refused.empty()) {
+      refused = "cannot build " + plan.platform.str() + " here: " + plan.detail;
+    }
+  }
+  line.pop_back();
+  if (context.verbosity >= 0) context.err << line << "\n";
+  if (!refused.empty()) throw failure(refused);
+  std::filesystem::path dockerfile =
+      options.file.empty() ? std::filesystem::path(options.context) / "Dockerfile"
+                           : std::filesystem::path(options.file);
+  DockerfileFacts facts = scan_dockerfile(dockerfile);
+  if (context.verbosity >= 0 && facts.cross_compiles) {
+    context.err << "the Dockerfile cross-compiles (FROM --platform=$BUILDPLATFORM)\n";
+  }
+  if (context.verbosity >= 0 && !facts.compile_hint.empty()) {
+    context.err << "hint: " << facts.compile_hint << "\n";
+  }
+}
+
+// Stage 5: the staged image goes to every tag (children first, index last),
+// to the registry by digest only, or to an OCI layout.
+void publish(Context& context, const BuildOptions& options, const ResolvedTargets& targets,
+             const image::LayoutRef& staging, const StagedImage& staged) {
+  RegistrySession session(context);
+  auto from = publish::open_layout_store(staging, false);
+  registry::FetchedManifest top{staged.index_bytes, staged.index};
+  if (options.push_by_digest) {
+    write_digest_files(session, *from, targets, staged, options.digest_file);
+  } else if (options.push) {
+    push_to_tags(session, *from, top, targets.tags, publish::CopyOptions{});
+  } else {
+    auto to = publish::open_layout_store(image::LayoutRef::parse(targets.output), true);
+    std::vector<std::string> names;
+    for (const auto& tag : targets.tags) names.push_back(tag.tag);
+    publish::copy_image(*from, top, *to, names, publish::CopyOptions{});
+  }
+}
+
+// Stage 6: digest on stdout, or everything as JSON.
+void report(Context& context, const ResolvedTargets& targets, const StagedImage& staged) {
+  if (context.format == Format::json) {
+    image::Json json = image::Json::object();
+    json["digest"] = staged.index.digest.str();
+    json["mediaType"] = staged.index.media_type;
+    json["tags"] = image::Json::array();
+    for (const auto& tag : targets.tags) json["tags"].push_back(tag.str());
+    if (!targets.output.empty()) json["output"] = targets.output;
+    json["platforms"] = image::Json::array();
+    for (const auto& result : staged.platforms) {
+      json["platforms"].push_back({{"platform", result.platform.str()},
+                                   {"digest", result.manifest.digest.str()},
+                                   {"size", result.manifest.size},
+                                   {"mediaType", result.manifest.media_type}});
+    }
+    context.out << json.dump(2) << "\n";
+    return;
+  }
+  context.out << staged.index.digest.str() << "\n";
+}
+
+}  // namespace
+
+int run_build(Context& context) {
+  BuildOptions options = resolve_build_options(context);       // 1. every source, in order
+  ResolvedTargets targets = resolve_targets(options);          //    tags, output
+  plan_platforms(context, options);                            // 2-3. plan, emulation
+  auto backend = make_backend(options.backend);
+  auto cache_args = translate_caches(context, options, backend->name());
+  core::TempDir work("polyarch-build");
+  image::LayoutRef staging{image::LayoutRef::Kind::directory, work.path() / "layout", ""};
+  image::LayoutDir layout = image::LayoutDir::create(staging.path);
+  PipelineHooks hooks{cache_args, [&context](const std::string& line) {
+                        if (context.verbosity >= 0) context.err << line + "\n" << std::flush;
+                      }};
+  StagedImage staged = build_platforms(options, *backend, layout, work.path(), hooks);  // 4.
+  publish(context, options, targets, staging, staged);         // 5. children, then index
+  report(context, targets, staged);                            // 6.
+  return 0;
+}
+
+}  // namespace polyarch::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Building every platform with one backend, in parallel, into one staging
+// layout, and the index that ties them together.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/build/backend.hpp"
+
+namespace polyarch::build {
+
+struct StagedImage {
+  image::Descriptor index;                 // the index, written into the layout
+  std::string index_bytes;
+  std::vector<PlatformResult> platforms;   // in the order asked for
+};
+
+struct PipelineHooks {
+  // Backend-specific cache flags for one platform.
+  std::function<std::vector<std::string>(const image::Platform&)> cache_args;
+  // One log line, already prefixed with "[linux/arm64] ".
+  std::function<void(const std::string&)> log;
+};
+
+// Builds options.platforms with backend (options.jobs at once when the
+// backend allows), then writes an OCI index over the results into layout.
+// The first failure stops the other builds and is rethrown.
+StagedImage build_platforms(const BuildOptions& options, Backend& backend,
+                            image::LayoutDir& layout, const std::filesystem::path& work_root,
+                            const PipelineHooks& hooks);
+
+}  // namespace polyarch::build
