@@ -1,8 +1,10 @@
 #include "adapters/cli/build_options.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
+#include "adapters/ci/apply.hpp"
 #include "engine/cache/cache.hpp"
 #include "engine/core/config.hpp"
 #include "engine/core/env.hpp"
@@ -105,8 +107,11 @@ build::BuildOptions resolve_build_options(const Context& context) {
   options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto file = core::find_config_file(context.args.value("--config"));
   if (!file.empty()) core::apply_config_file(file, options);
+  auto ci_adapter = ci::make_adapter(context.args.value("--ci", "auto"), core::process_env());
+  ci::apply_facts(*ci_adapter, options);  // CI facts: its registry image, OCI labels
   core::apply_env(core::process_env(), options);
   apply_flags(context.args, options);
+  ci::expand_tag_rules(*ci_adapter, options);  // "type=…" tags → tags from the CI's facts
   if (options.platforms.empty()) {
     throw bad_input("no platforms to build: give --platform, or platforms: in polyarch.yml");
   }
@@ -131,8 +136,14 @@ ResolvedTargets resolve_targets(const build::BuildOptions& options) {
       targets.tags.push_back(image::parse_reference(image.name() + ":latest"));
     }
   }
-  if (targets.images.empty()) {
-    for (const auto& tag : targets.tags) targets.images.push_back(image::parse_name(tag.name()));
+  // The repositories pushed to are those of the tags (a CI's default image
+  // only counts when a bare tag was applied to it).
+  targets.images.clear();
+  for (const auto& tag : targets.tags) {
+    image::Reference name = image::parse_name(tag.name());
+    if (std::find(targets.images.begin(), targets.images.end(), name) == targets.images.end()) {
+      targets.images.push_back(name);
+    }
   }
   if (options.push && !options.output.empty()) {
     throw bad_input("give --push or --output, not both");
@@ -156,7 +167,9 @@ ResolvedTargets resolve_targets(const build::BuildOptions& options) {
 
 std::function<std::vector<std::string>(const image::Platform&)> translate_caches(
     Context& context, const build::BuildOptions& options, const std::string& backend) {
-  auto specs = cache::resolve_cache_specs(options.cache);
+  auto specs = cache::resolve_cache_specs(
+      options.cache, ci::make_adapter(context.args.value("--ci", "auto"), core::process_env())
+                         ->cache_convention(backend));  // what "auto" means in this CI
   // Notes are the same for every platform: say them once, before building.
   if (!options.platforms.empty() && context.verbosity >= 0) {
     for (const auto& note : cache::cache_args(specs, backend, options.platforms.front()).notes) {

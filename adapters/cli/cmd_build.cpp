@@ -2,6 +2,8 @@
 #include <iostream>
 #include <thread>
 
+#include "adapters/ci/apply.hpp"
+#include "adapters/ci/outputs.hpp"
 #include "adapters/cli/build_options.hpp"
 #include "adapters/cli/registry_options.hpp"
 #include "engine/build/pipeline.hpp"
@@ -64,6 +66,10 @@ void publish(Context& context, const BuildOptions& options, const ResolvedTarget
 
 // Stage 6: digest on stdout, or everything as JSON.
 void report(Context& context, const ResolvedTargets& targets, const StagedImage& staged) {
+  ci::BuildResult built{staged.index.digest.str(), {}, {}};  // the CI's own outputs first
+  for (const auto& tag : targets.tags) built.tags.push_back(tag.str());
+  for (const auto& p : staged.platforms) built.platforms.push_back({p.platform.str(), p.manifest.digest.str(), p.manifest.size});
+  ci::make_adapter(context.args.value("--ci", "auto"), core::process_env())->write_outputs(ci::build_outputs(built));
   if (context.format == Format::json) {
     image::Json json = image::Json::object();
     json["digest"] = staged.index.digest.str();
@@ -87,6 +93,9 @@ void report(Context& context, const ResolvedTargets& targets, const StagedImage&
 }  // namespace
 
 int run_build(Context& context) {
+  ci::Sections sections(ci::make_adapter(context.args.value("--ci", "auto"), core::process_env()),
+                        context.err, context.verbosity >= 0);  // collapsible stages in CI logs
+  sections.next("polyarch_plan", "polyarch: options, plan, emulation");
   BuildOptions options = resolve_build_options(context);       // 1. every source, in order
   ResolvedTargets targets = resolve_targets(options);          //    tags, output
   plan_platforms(context, options);                            // 2-3. plan, emulation
@@ -98,8 +107,11 @@ int run_build(Context& context) {
   PipelineHooks hooks{cache_args, [&context](const std::string& line) {
                         if (context.verbosity >= 0) context.err << line + "\n" << std::flush;
                       }};
+  sections.next("polyarch_build", "polyarch: build " + std::to_string(options.platforms.size()) + " platforms");
   StagedImage staged = build_platforms(options, *backend, layout, work.path(), hooks);  // 4.
+  sections.next("polyarch_publish", "polyarch: publish");
   publish(context, options, targets, staging, staged);         // 5. children, then index
+  sections.close();
   report(context, targets, staged);                            // 6.
   return 0;
 }

@@ -44,6 +44,18 @@ constexpr OptionSpec k_manifest_create_options[] = {
     {"--dry-run", false, "print the index instead of pushing it"},
 };
 
+constexpr OptionSpec k_manifest_verify_options[] = {
+    {"--platform", true, "verify only these platforms, e.g. linux/amd64,linux/arm64"},
+};
+
+constexpr OptionSpec k_merge_options[] = {
+    {"--tag", true, "where to push the index, e.g. ghcr.io/me/app:1.0 (repeat)"},
+};
+
+constexpr OptionSpec k_plan_options[] = {
+    {"--platform", true, "platforms to build, e.g. linux/amd64,linux/arm64,linux/arm/v7"},
+};
+
 constexpr OptionSpec k_copy_options[] = {
     {"--platform", true, "copy only these platforms, e.g. linux/amd64,linux/arm64"},
     {"--jobs", true, "blobs transferred at once (default 4)"},
@@ -69,8 +81,9 @@ constexpr OptionSpec k_login_options[] = {
 };
 
 // Commands that talk to registries take registry_options() too.
-constexpr std::string_view k_registry_commands[] = {"build", "assemble", "manifest inspect", "manifest create", "copy",
-                                                    "push", "login", "logout"};
+constexpr std::string_view k_registry_commands[] = {
+    "build", "assemble", "manifest inspect", "manifest create", "manifest verify", "merge", "copy",
+    "push", "login", "logout"};
 
 // Not constexpr: some option tables live next to their commands.
 const Command k_commands[] = {
@@ -86,6 +99,12 @@ const Command k_commands[] = {
     {"manifest create", "push one index over images that already exist",
      "--tag REF … [--annotation K=V …] [--media-type oci|docker] [--dry-run] SOURCE …",
      k_manifest_create_options, run_manifest_create},
+    {"manifest verify", "check that each platform's config and ELF files match its platform",
+     "REF|oci:PATH [--platform P,…]", k_manifest_verify_options, run_manifest_verify},
+    {"merge", "join the legs of a split build under one index and push it",
+     "--tag REF … DIGEST_FILE_OR_DIR …", k_merge_options, run_merge},
+    {"plan", "print the job matrix of a split build (one leg per platform)",
+     "--platform P,… [--format json]", k_plan_options, run_plan},
     {"copy", "copy an image between registries and OCI layouts", "SRC DST [--platform P,…]",
      k_copy_options, run_copy},
     {"push", "push an OCI layout to a registry", "oci:PATH REF …", k_push_options, run_push},
@@ -93,6 +112,8 @@ const Command k_commands[] = {
      "[--platform P,…|all] [--check] [--uninstall [--force]]", k_emulate_options, run_emulate},
     {"doctor", "show what this machine can build: CI, backends, emulation, credentials", "",
      {}, run_doctor},
+    {"tags", "print image tags and OCI labels from the CI's facts (metadata-action rules)",
+     "--image NAME … [--rule RULE …] [--flavor K=V …]", tags_option_specs(), run_tags},
     {"login", "check credentials for a registry and save them", "[REGISTRY] -u USER --password-stdin",
      k_login_options, run_login},
     {"logout", "remove the saved credentials for a registry", "[REGISTRY]", {}, run_logout},

@@ -38,12 +38,19 @@ int run_build(Context& context);
 int run_assemble(Context& context);
 int run_manifest_inspect(Context& context);
 int run_manifest_create(Context& context);
+int run_manifest_verify(Context& context);
+int run_merge(Context& context);
+int run_plan(Context& context);
 int run_copy(Context& context);
 int run_push(Context& context);
 int run_emulate(Context& context);
 int run_doctor(Context& context);
 int run_login(Context& context);
 int run_logout(Context& context);
+int run_tags(Context& context);
+
+// The tags command's options (cmd_tags.cpp).
+std::span<const OptionSpec> tags_option_specs();
 
 // True for commands that also take the registry options.
 bool uses_registry(std::string_view name);

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "adapters/ci/apply.hpp"
 #include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
 #include "engine/image/reference.hpp"
@@ -36,7 +37,11 @@ registry::TransportOptions transport_options(const Context& context) {
 
 RegistrySession::RegistrySession(const Context& context)
     : m_transport(std::make_unique<registry::Transport>(transport_options(context))),
-      m_credentials(std::make_unique<registry::CredentialStore>(core::process_env())) {}
+      m_credentials(std::make_unique<registry::CredentialStore>(core::process_env())) {
+  // The CI's own logins (GitLab's CI_REGISTRY_*, GitHub's token for ghcr.io).
+  auto adapter = ci::make_adapter(context.args.value("--ci", "auto"), core::process_env());
+  ci::apply_logins(*adapter, *m_credentials, context.err);
+}
 
 RegistrySession::~RegistrySession() = default;
 

@@ -124,7 +124,8 @@ class BuildxBackend : public Backend {
     BuildxBuild build{request.options, platforms, request.cache_args, metadata.string(), oci.string()};
     LoggedRun run = run_logged(buildx_argv(build), log);
     if (run.exit_code != 0) {
-      throw failure("docker buildx build for " + platform_list(platforms) + " failed: " + error_summary(run));
+      throw failure("build for " + platform_list(platforms) + " failed (buildx exit " +
+                    std::to_string(run.exit_code) + "): " + error_summary(run));
     }
     std::filesystem::path scratch = request.work_dir / "oci";
     std::filesystem::create_directories(scratch);

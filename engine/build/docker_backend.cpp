@@ -123,7 +123,10 @@ class DockerBackend : public Backend {
     LoggedRun run = run_logged(docker_build_argv(build, client), log, process);
     std::filesystem::remove_all(request.work_dir / "secrets");
     if (run.exit_code != 0) {
-      throw failure("docker build for " + platform.str() + " failed: " + error_summary(run));
+      tidy_buildkit_error(run.last_error_lines);
+      tidy_buildkit_error(run.last_lines);
+      throw failure("build for " + platform.str() + " failed (docker exit " + std::to_string(run.exit_code) +
+                    "): " + error_summary(run));
     }
     struct RemoveImage {
       const std::string& client;
@@ -139,7 +142,8 @@ class DockerBackend : public Backend {
     std::filesystem::path saved = request.work_dir / "image.docker.tar";
     core::ProcessResult save = core::run_process({client, "save", "-o", saved.string(), build.tag});
     if (save.exit_code != 0) {
-      throw failure("docker save for " + platform.str() + " failed: " + std::string(core::trim(save.err)));
+      throw failure("build for " + platform.str() + " failed (docker save exit " +
+                    std::to_string(save.exit_code) + "): " + std::string(core::trim(save.err)));
     }
     ArchiveImage image = import_docker_archive(saved, into, manifest_annotations(options, platform));
     std::filesystem::remove(saved);
@@ -149,6 +153,17 @@ class DockerBackend : public Backend {
   }
 
  private:
+  // BuildKit frames its error in "------" lines and says it twice ("#3
+  // ERROR: X" then "X"); keeps the step, its last output and the error.
+  static void tidy_buildkit_error(std::deque<std::string>& lines) {
+    for (std::string& line : lines) line = std::string(core::trim(line));
+    std::erase_if(lines, [](const std::string& line) {
+      size_t digits = line.find_first_not_of("0123456789", 1);
+      bool step_error = line.starts_with("#") && digits > 1 && line.compare(digits, 8, " ERROR: ") == 0;
+      return step_error || line.find_first_not_of('-') == std::string::npos;
+    });
+  }
+
   // Builds need a network: docker's default ("bridge") when the engine has
   // one, else the host's (an engine started with --bridge=none has none).
   std::string network(const std::string& client, const LogLine& log) {
@@ -163,9 +178,9 @@ class DockerBackend : public Backend {
     return *m_network;
   }
 
-  // The image config must say what was asked for. Engine 20.10 writes
-  // "arm" with no variant for linux/arm/v7: the index entry then carries
-  // the requested variant, the config bytes stay as built.
+  // The image config must say what was asked for (engine 20.10 writes
+  // "arm" + "v7" for linux/arm/v7). Should an engine leave the variant out,
+  // the index entry carries the requested one; the config bytes stay as built.
   static void check_platform(const image::Platform& built, const image::Platform& wanted, const LogLine& log) {
     if (built.os != wanted.os || built.architecture != wanted.architecture ||
         (!built.variant.empty() && built.variant != wanted.variant)) {

@@ -24,6 +24,7 @@ struct ConfigField {
     const YAML::Mark mark = node.IsNull() ? key_node.Mark() : node.Mark();
     return location(file, mark);
   }
+  // bad_input "FILE:LINE:COL: message" pointing at node.
   Error error(const YAML::Node& node, const std::string& message) const {
     return bad_input(at(node) + message);
   }

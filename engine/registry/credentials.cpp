@@ -226,6 +226,7 @@ std::filesystem::path config_path(const core::Env& env) {
 
 std::optional<Credential> CredentialStore::find(const std::string& registry) const {
   if (m_explicit) return m_explicit;
+  if (auto added = m_added.find(config_key(registry)); added != m_added.end()) return added->second;
   std::string inline_config = core::get(m_env, "DOCKER_AUTH_CONFIG");
   if (!inline_config.empty()) {
     Json config = Json::parse(inline_config, nullptr, false);

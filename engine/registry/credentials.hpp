@@ -6,6 +6,7 @@
 // credHelpers[host] > credsStore > auths[host].
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -38,6 +39,12 @@ class CredentialStore {
   // Explicit credentials, used for every host (from flags).
   void set_explicit(Credential credential) { m_explicit = std::move(credential); }
 
+  // Credentials for one registry kept in memory (a CI's own registry login);
+  // they win over config files, explicit ones win over them.
+  void add(const std::string& registry, Credential credential) {
+    m_added[config_key(registry)] = std::move(credential);
+  }
+
   // Finds the credential for a registry host, or nullopt for anonymous.
   // Throws failure when config.json or DOCKER_AUTH_CONFIG is not valid JSON,
   // or a credential helper fails for another reason than "not found".
@@ -46,6 +53,7 @@ class CredentialStore {
  private:
   core::Env m_env;
   std::optional<Credential> m_explicit;
+  std::map<std::string, Credential> m_added;  // by config_key(registry)
 };
 
 // Writes auths[config_key(registry)] = base64(user:password) into

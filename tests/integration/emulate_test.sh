@@ -35,7 +35,7 @@ restore_machine() {
   if [[ -f "$SAVED/state-file" ]]; then cp "$SAVED/state-file" "$STATE_FILE"; fi
   rm -rf -- "$SAVED"
 }
-trap '_st=$?; restore_machine; (exit $_st); _integ_cleanup' EXIT
+trap '_st=$?; set +e; restore_machine; (exit $_st); _integ_cleanup' EXIT
 
 # Start from "no handlers for these platforms" whatever the machine had: any
 # handler whose interpreter is a QEMU for one of them goes (restored at exit).

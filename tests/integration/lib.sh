@@ -223,7 +223,7 @@ start_registry() {
 
   local tries address=""
   for ((tries = 0; tries < 100; tries++)); do
-    address=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "$REGISTRY_LOG" | head -n 1)
+    address=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "$REGISTRY_LOG" 2>/dev/null | head -n 1 || true)
     [[ -z "$address" ]] || break
     kill -0 "$REGISTRY_PID" 2>/dev/null || fail "docker-registry exited at start (see $REGISTRY_LOG)"
     sleep 0.1
@@ -239,7 +239,7 @@ start_registry() {
 _integ_wait_listening() {
   local pid=$1 log=$2 what=$3 tries address=""
   for ((tries = 0; tries < 100; tries++)); do
-    address=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+    address=$(sed -n 's/.*listening on \(127\.0\.0\.1:[0-9][0-9]*\).*/\1/p' "$log" 2>/dev/null | head -n 1 || true)
     [[ -z "$address" ]] || break
     kill -0 "$pid" 2>/dev/null || fail "$what exited at start (see $log)"
     sleep 0.1
@@ -500,4 +500,220 @@ binfmt_snapshot() {
     echo "== ${entry##*/}"
     cat "$entry"
   done
+}
+
+# --- Builder end-to-end (buildah / podman backends) ---------------------------
+
+# builder_skip_unless_ready TOOL: exits 0 with "SKIP …" unless we are root,
+# TOOL is installed and binfmt_misc can be mounted (QEMU needs it).
+builder_skip_unless_ready() {
+  local tool=$1
+  if ((EUID != 0)); then echo "SKIP: not root: $tool builds as root here"; exit 0; fi
+  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 0; }
+  if [[ ! -e "$BINFMT_DIR/register" ]]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT_DIR" 2>/dev/null \
+      || { echo "SKIP: binfmt_misc cannot be mounted on $BINFMT_DIR"; exit 0; }
+    umount "$BINFMT_DIR"
+  fi
+}
+
+# builder_emulation_setup: `polyarch emulate` for linux/arm64 and linux/arm/v7,
+# after saving binfmt_misc and polyarch's handler state; the EXIT trap puts
+# both back exactly as they were. Call after make_workdir.
+builder_emulation_setup() {
+  local state=/run/polyarch/binfmt-handlers
+  _builder_saved=$(mktemp -d "${TMPDIR:-/tmp}/polyarch-binfmt-saved.XXXXXX")
+  binfmt_save "$_builder_saved"
+  [[ ! -f "$state" ]] || cp "$state" "$_builder_saved/state-file"
+  trap 'status=$?; set +e; _builder_emulation_restore; (exit $status); _integ_cleanup' EXIT
+  "$POLYARCH" emulate --platform linux/arm64,linux/arm/v7 >"$WORKDIR/emulate.out" 2>&1 \
+    || fail "polyarch emulate --platform linux/arm64,linux/arm/v7 exited $?: $(tail -n 3 "$WORKDIR/emulate.out")"
+}
+
+_builder_emulation_restore() {
+  local state=/run/polyarch/binfmt-handlers
+  "$POLYARCH" emulate --uninstall --platform linux/arm64,linux/arm/v7 >/dev/null 2>&1 || true
+  binfmt_restore "$_builder_saved"
+  rm -f "$state"
+  [[ ! -f "$_builder_saved/state-file" ]] || cp "$_builder_saved/state-file" "$state"
+  rm -rf -- "$_builder_saved"
+}
+
+# builder_make_context DIR: a build context whose Dockerfile copies the
+# static binaries for $TARGETARCH$TARGETVARIANT (amd64, arm64, armv7) and
+# runs one of them (RUN in exec form: no shell in the image). /mkfile writes
+# /built-by = "built on linux/<arch it was compiled for>", so the file's
+# content proves the RUN step executed that platform's binary; /hello prints
+# "hello from linux/<arch>".
+builder_make_context() {
+  local dir=$1 arch
+  require_tools gcc aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc
+  mkdir -p "$dir/src"
+  bash "$SOURCE_DIR/examples/hello/build.sh" "$dir/src/hello" >/dev/null \
+    || fail "examples/hello/build.sh failed"
+  cat >"$dir/src/mkfile.c" <<'C'
+#include <stdio.h>
+#if defined(__x86_64__)
+#define ARCH "amd64"
+#elif defined(__aarch64__)
+#define ARCH "arm64"
+#elif defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH == 7
+#define ARCH "arm/v7"
+#else
+#define ARCH "unknown"
+#endif
+int main(void) {
+  FILE* f = fopen("/built-by", "w");
+  if (f == NULL || fputs("built on linux/" ARCH "\n", f) < 0 || fclose(f) != 0) return 1;
+  puts("mkfile ran as linux/" ARCH);
+  return 0;
+}
+C
+  mkdir -p "$dir/ctx/bin/amd64" "$dir/ctx/bin/arm64" "$dir/ctx/bin/armv7"
+  gcc -static -O2 -s -o "$dir/ctx/bin/amd64/mkfile" "$dir/src/mkfile.c"
+  aarch64-linux-gnu-gcc -static -O2 -s -o "$dir/ctx/bin/arm64/mkfile" "$dir/src/mkfile.c"
+  arm-linux-gnueabihf-gcc -static -O2 -s -o "$dir/ctx/bin/armv7/mkfile" "$dir/src/mkfile.c"
+  cp "$dir/src/hello/amd64/hello" "$dir/ctx/bin/amd64/hello"
+  cp "$dir/src/hello/arm64/hello" "$dir/ctx/bin/arm64/hello"
+  cp "$dir/src/hello/arm-v7/hello" "$dir/ctx/bin/armv7/hello"
+  cat >"$dir/ctx/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+ARG TARGETARCH
+ARG TARGETVARIANT
+COPY bin/${TARGETARCH}${TARGETVARIANT}/ /
+RUN ["/mkfile"]
+ENTRYPOINT ["/hello"]
+DOCKERFILE
+}
+
+# builder_check_index FILE PLATFORM…: fails unless the index in FILE lists
+# exactly these platforms, once each, and prints "PLATFORM DIGEST" lines.
+builder_check_index() {
+  local file=$1
+  shift
+  python3 - "$file" "$@" <<'PY' || fail "index $file does not list exactly: $*"
+import json, sys
+index = json.load(open(sys.argv[1], "rb"))
+assert index.get("mediaType") in ("application/vnd.oci.image.index.v1+json",
+                                  "application/vnd.docker.distribution.manifest.list.v2+json"), index.get("mediaType")
+found = {}
+for entry in index["manifests"]:
+    p = entry["platform"]
+    name = "/".join(x for x in (p["os"], p["architecture"], p.get("variant")) if x)
+    assert name not in found, "twice: " + name
+    found[name] = entry["digest"]
+want = sys.argv[2:]
+if sorted(found) != sorted(want):
+    sys.exit("platforms %s, expected %s" % (sorted(found), sorted(want)))
+for name in want:
+    print(name, found[name])
+PY
+}
+
+# builder_check_image DIR PLATFORM: DIR is a skopeo dir: copy of one
+# platform's image. Fails unless its config names PLATFORM, its /built-by says
+# "built on PLATFORM" (the RUN step ran that platform's binary) and its
+# /hello, run natively or under qemu-ARCH-static, prints "hello from PLATFORM".
+builder_check_image() {
+  local dir=$1 platform=$2 rootfs="$1/rootfs" layer config arch variant qemu=""
+  config=$(json_field "$dir/manifest.json" config.digest)
+  arch=$(json_field "$dir/${config#sha256:}" architecture)
+  variant=$(json_field "$dir/${config#sha256:}" variant)
+  assert_eq "$platform" "linux/$arch${variant:+/$variant}" "config platform of $platform"
+  mkdir -p "$rootfs"
+  for layer in $(python3 -c 'import json,sys; [print(l["digest"].split(":")[1]) for l in json.load(open(sys.argv[1]))["layers"]]' "$dir/manifest.json"); do
+    tar -xzf "$dir/$layer" -C "$rootfs" || fail "cannot extract layer $layer of $platform"
+  done
+  [[ -f "$rootfs/built-by" ]] || fail "$platform image has no /built-by: the RUN step left nothing"
+  assert_eq "built on $platform" "$(cat "$rootfs/built-by")" "/built-by of $platform"
+  case "$platform" in
+    linux/arm64) qemu=qemu-aarch64-static ;;
+    linux/arm/v7) qemu=qemu-arm-static ;;
+  esac
+  assert_eq "hello from $platform" "$($qemu "$rootfs/hello")" "/hello of $platform run ${qemu:-natively}"
+}
+
+# builder_e2e BACKEND: the end-to-end test of one builder backend (buildah,
+# podman): a three-platform build with RUN under QEMU pushed to a real
+# registry and checked with skopeo; the same build into an OCI archive; a
+# failing arm64 build that names the platform and the builder's error.
+builder_e2e() {
+  local backend=$1 platforms=linux/amd64,linux/arm64,linux/arm/v7 digest line p child
+  require_polyarch
+  require_tools skopeo docker-registry python3 tar sha256sum qemu-aarch64-static qemu-arm-static
+  make_workdir >/dev/null
+  local w=$WORKDIR
+  builder_emulation_setup
+  builder_make_context "$w"
+  # start_registry reads its log in a loop under pipefail and may look before
+  # the registry's shell has created it: make it first.
+  mkdir -p "$w/registry"
+  : >"$w/registry/registry.log"
+  start_registry "$w/registry"
+
+  # 1. Build and push: stdout is the index digest, which the registry serves.
+  expect_success push build "$w/ctx" --platform "$platforms" --backend "$backend" \
+    --tag "$REGISTRY/app:1" --push
+  digest=$(head -n 1 "$RUN_OUT")
+  [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "build --push printed '$digest', not an index digest"
+  run_skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/app:1" >"$w/index.json" \
+    || fail "skopeo inspect --raw docker://$REGISTRY/app:1 exited $?"
+  assert_eq "$digest" "sha256:$(sha256sum <"$w/index.json" | cut -d' ' -f1)" "digest of the pushed index"
+  builder_check_index "$w/index.json" linux/amd64 linux/arm64 linux/arm/v7 >"$w/children.txt"
+
+  # 2. Each platform's image holds its own binaries, and its RUN step ran them.
+  mkdir -p "$w/img"
+  while read -r p child; do
+    run_skopeo copy --src-tls-verify=false "docker://$REGISTRY/app@$child" "dir:$w/img/${p//\//-}" \
+      >/dev/null || fail "skopeo copy of $p ($child) exited $?"
+    builder_check_image "$w/img/${p//\//-}" "$p"
+  done <"$w/children.txt"
+
+  # 3. The same build into an OCI archive holds the same three platforms.
+  expect_success archive build "$w/ctx" --platform "$platforms" --backend "$backend" \
+    --tag app:1 --output "oci:$w/app.oci.tar"
+  run_skopeo inspect --raw "oci-archive:$w/app.oci.tar" >"$w/archive-index.json" \
+    || fail "skopeo inspect --raw oci-archive:$w/app.oci.tar exited $?"
+  builder_check_index "$w/archive-index.json" linux/amd64 linux/arm64 linux/arm/v7 >/dev/null
+
+  # 4. A RUN step that fails under emulation names the platform and the error.
+  mkdir -p "$w/bad"
+  printf 'FROM scratch\nRUN ["/no-such-program"]\n' >"$w/bad/Dockerfile"
+  expect_failure 1 bad --quiet build "$w/bad" --platform linux/arm64 --backend "$backend" \
+    --tag "$REGISTRY/bad:1" --push
+  assert_contains "$RUN_ERROR" "build for linux/arm64 failed ($backend exit 1): " "error of a failed build"
+  assert_contains "$RUN_ERROR" 'Error: building at STEP "RUN /no-such-program": exit status 1' \
+    "error of a failed build"
+  if run_skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/bad:1" >/dev/null 2>&1; then
+    fail "a failed build pushed $REGISTRY/bad:1"
+  fi
+}
+
+# --- Docker engine of the test's own (docker backend) ------------------------
+
+# start_dockerd DIR: starts Debian's dockerd with its data, exec root, pid file
+# and socket under DIR (no bridge, no iptables rules: the host's network is
+# left alone; polyarch then builds with --network host), logging to
+# DIR/dockerd.log, and waits up to 20 s for it to answer. Its PID is stopped
+# (SIGTERM, then wait) at exit. Exports DOCKER_HOST=unix://DIR/docker.sock;
+# sets DOCKERD_PID and DOCKERD_LOG.
+start_dockerd() {
+  local dir=$1 tries
+  [[ -n "$_integ_workdir" ]] || fail "start_dockerd needs make_workdir first"
+  require_tools dockerd /usr/bin/docker
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  DOCKERD_LOG="$dir/dockerd.log"
+  dockerd --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
+    -H "unix://$dir/docker.sock" --bridge=none --iptables=false >"$DOCKERD_LOG" 2>&1 &
+  DOCKERD_PID=$!
+  _integ_pids+=("$DOCKERD_PID")
+  _integ_registry_logs+=("$DOCKERD_LOG")
+  export DOCKER_HOST="unix://$dir/docker.sock"
+  for ((tries = 0; tries < 100; tries++)); do
+    /usr/bin/docker version >/dev/null 2>&1 && return 0
+    kill -0 "$DOCKERD_PID" 2>/dev/null || fail "dockerd exited at start (see $DOCKERD_LOG)"
+    sleep 0.2
+  done
+  fail "dockerd did not answer within 20 s (see $DOCKERD_LOG)"
 }

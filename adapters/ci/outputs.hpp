@@ -1,0 +1,62 @@
+#pragma once
+// Results in each CI's own text forms, and the outputs `build` and `tags`
+// hand back. Pure functions over strings, so each form is tested byte for
+// byte; the adapters only choose the file and call these.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/ci/adapter.hpp"
+#include "engine/metadata/metadata.hpp"
+
+namespace polyarch::ci {
+
+// What `polyarch build` made.
+struct PlatformResult {
+  std::string platform;  // "linux/arm64"
+  std::string digest;
+  std::int64_t size = 0;
+};
+
+struct BuildResult {
+  std::string digest;  // the index
+  std::vector<std::string> tags;
+  std::vector<PlatformResult> platforms;
+};
+
+// digest, tags, platforms and metadata (JSON), plus a markdown summary table.
+Outputs build_outputs(const BuildResult& result);
+
+// tags, labels, version and json, as metadata-action's outputs.
+Outputs tags_outputs(const metadata::Metadata& metadata);
+
+// GITHUB_OUTPUT text: "name=value\n", or for a value with several lines
+// "name<<ghadelimiter_HASH\nvalue\nghadelimiter_HASH\n" (a delimiter that
+// does not occur in the value).
+std::string github_output_text(const Outputs& outputs);
+
+// "POLYARCH_" + the name in upper case, other characters as "_".
+std::string env_name(std::string_view name);
+
+// The value on one line for env files: lists joined with ",", newlines as spaces.
+std::string env_value(const OutputValue& value);
+
+// Quotes for POSIX shells: 'it'\''s'.
+std::string shell_quote(std::string_view text);
+
+// existing (an env file's text) with every line that sets one of the new
+// keys removed, then the new lines; line_prefix is "" (dotenv) or "export ".
+std::string merge_env_file(std::string_view existing, const Outputs& outputs, std::string_view line_prefix,
+                           bool quote_values);
+
+// Appends text to a file (created when missing). Throws failure
+// `cannot write "PATH": REASON`.
+void append_file(const std::filesystem::path& path, std::string_view text);
+
+// Escapes data for a GitHub workflow command (%, \r, \n).
+std::string command_escape(std::string_view text);
+
+}  // namespace polyarch::ci
