@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "engine/core/error.hpp"
+#include "engine/core/strings.hpp"
 
 namespace polyarch::image {
 
@@ -76,35 +77,11 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view valu
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // Returns `; did you mean "x"?` for the closest candidate within distance 2.
 template <size_t N>
 std::string suggestion(std::string_view value, const std::array<std::string_view, N>& list) {
-  std::string_view best;
-  size_t best_distance = 3;
-  for (std::string_view candidate : list) {
-    size_t distance = edit_distance(value, candidate);
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  if (best.empty()) return "";
-  return "; did you mean " + quoted(std::string(best)) + "?";
+  std::string best = core::closest(value, std::span<const std::string_view>(list));
+  return best.empty() ? "" : "; did you mean " + quoted(best) + "?";
 }
 
 bool variant_allowed(std::string_view architecture, std::string_view variant) {
