@@ -60,12 +60,22 @@ class Adapter {
   // The facts of this run. Throws bad_input for a bad SOURCE_DATE_EPOCH.
   virtual metadata::Facts facts() const = 0;
 
-  // What `--cache auto` means here for a backend ("buildx", "docker", …):
-  // a cache spec, or "none". The engine makes it one scope per platform.
-  virtual std::string cache_convention(std::string_view backend) const = 0;
+  // What `--cache auto` means here for a backend ("buildx", "docker", …)
+  // and the repository the build pushes to ("" when none): a cache spec, or
+  // "none". The engine makes it one scope per platform.
+  virtual std::string cache_convention(std::string_view backend, std::string_view image) const = 0;
+  std::string cache_convention(std::string_view backend) const { return cache_convention(backend, ""); }
 
   // Credentials the CI provides, per registry; the secret is never logged.
   virtual std::vector<Login> logins() const { return {}; }
+
+  // The registries among `registries` to log in to through AWS (ECR's
+  // GetAuthorizationToken): none, but ECR hosts under CodeBuild when AWS
+  // credentials are at hand.
+  virtual std::vector<std::string> aws_logins(const std::vector<std::string>& registries) const {
+    (void)registries;
+    return {};
+  }
 
   // Writes outputs where this CI reads them. Throws failure on I/O errors.
   virtual void write_outputs(const Outputs& outputs) const { (void)outputs; }
@@ -76,6 +86,9 @@ class Adapter {
 
   // A log line that makes the CI hide secret from its logs, or "".
   virtual std::string mask(std::string_view secret) const;
+
+  // The environment the adapter reads (AWS_* included, for ECR logins).
+  const core::Env& environment() const { return m_env; }
 
  protected:
   // The value of an environment variable, or "".

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <ostream>
 
+#include "engine/core/config_values.hpp"
 #include "engine/core/error.hpp"
 #include "engine/metadata/metadata.hpp"
+#include "engine/registry/ecr.hpp"
 
 namespace polyarch::ci {
 
@@ -17,7 +19,7 @@ void apply_facts(const Adapter& adapter, build::BuildOptions& options) {
   }
 }
 
-bool is_tag_rule(std::string_view text) { return text.starts_with("type="); }
+bool is_tag_rule(std::string_view text) { return core::is_tag_rule(text); }
 
 void expand_tag_rules(const Adapter& adapter, build::BuildOptions& options) {
   std::vector<std::string> rules;
@@ -30,7 +32,7 @@ void expand_tag_rules(const Adapter& adapter, build::BuildOptions& options) {
   for (const auto& tag : made.tags) {
     if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
   }
-  if (tags.empty()) {
+  if (tags.empty() && (options.push || options.push_by_digest)) {
     std::string joined;
     for (const auto& rule : rules) joined += (joined.empty() ? "" : "; ") + rule;
     throw bad_input("tag rules " + quoted(joined) + " give no tag for this build (event " +
@@ -45,6 +47,23 @@ int apply_logins(const Adapter& adapter, registry::CredentialStore& store, std::
     log << adapter.mask(login.credential.password) << adapter.mask(login.credential.identity_token);
     store.add(login.registry, login.credential);
     ++added;
+  }
+  return added;
+}
+
+int apply_aws_logins(const Adapter& adapter, const std::vector<std::string>& registries,
+                     registry::CredentialStore& store, std::ostream& log,
+                     const registry::TransportOptions& options) {
+  int added = 0;
+  for (const auto& host : adapter.aws_logins(registries)) {
+    try {
+      registry::Credential credential = registry::ecr_login(adapter.environment(), host, options);
+      log << adapter.mask(credential.password);
+      store.add(host, credential);
+      ++added;
+    } catch (const Error& error) {
+      log << "warning: " << error.what() << "\n";
+    }
   }
   return added;
 }

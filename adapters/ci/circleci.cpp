@@ -52,7 +52,7 @@ class CircleciAdapter final : public Adapter {
     return facts;
   }
 
-  std::string cache_convention(std::string_view) const override {
+  std::string cache_convention(std::string_view, std::string_view) const override {
     return "type=local,dest=" + std::string(k_cache_dir);
   }
 

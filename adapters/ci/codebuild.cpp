@@ -1,18 +1,22 @@
 // AWS CodeBuild: facts from CODEBUILD_* (webhook builds name their trigger,
-// other builds may be a detached commit with no branch), a local cache
-// directory that LOCAL_CUSTOM_CACHE keeps between builds, and an env file of
+// other builds may be a detached commit with no branch), a build cache, ECR
+// logins through the build's own AWS credentials, and an env file of
 // `export` lines in $CODEBUILD_SRC_DIR/polyarch.env for later commands (and
-// the buildspec's exported-variables). ECR logins need a SigV4 signer the
-// registry layer does not have yet, so this adapter provides none.
+// the buildspec's exported-variables).
 //
-// A registry cache in ECR (image-manifest=true,oci-mediatypes=true) would
-// be the other convention; the cache spec parser does not take those keys yet.
+// The cache: a registry cache next to an image that goes to ECR, in the form
+// ECR stores (image-manifest=true,oci-mediatypes=true); else a directory
+// that the buildspec keeps with `cache: paths:` (LOCAL_CUSTOM_CACHE).
+#include <algorithm>
 #include <filesystem>
 
 #include "adapters/ci/adapters.hpp"
 #include "adapters/ci/outputs.hpp"
+#include "engine/cache/cache.hpp"
 #include "engine/core/fs.hpp"
 #include "engine/core/strings.hpp"
+#include "engine/registry/aws_credentials.hpp"
+#include "engine/registry/ecr.hpp"
 
 namespace polyarch::ci {
 
@@ -68,7 +72,26 @@ class CodebuildAdapter final : public Adapter {
     return facts;
   }
 
-  std::string cache_convention(std::string_view) const override { return "type=local,dest=.polyarch-cache"; }
+  std::string cache_convention(std::string_view, std::string_view image) const override {
+    if (!image.empty() && registry::parse_ecr_host(cache::registry_host(image))) {
+      return "type=registry,ref=" + std::string(image) +
+             ":buildcache,mode=max,image-manifest=true,oci-mediatypes=true";
+    }
+    return "type=local,dest=.polyarch-cache";
+  }
+
+  // The ECR hosts among registries, when the build has AWS credentials
+  // (its service role's, through the container credentials endpoint).
+  std::vector<std::string> aws_logins(const std::vector<std::string>& registries) const override {
+    std::vector<std::string> hosts;
+    if (!registry::has_aws_credentials(environment())) return hosts;
+    for (const auto& name : registries) {
+      if (registry::parse_ecr_host(name) && std::find(hosts.begin(), hosts.end(), name) == hosts.end()) {
+        hosts.push_back(name);
+      }
+    }
+    return hosts;
+  }
 
   void write_outputs(const Outputs& outputs) const override {
     std::filesystem::path dir = env("CODEBUILD_SRC_DIR").empty() ? "." : env("CODEBUILD_SRC_DIR");

@@ -72,7 +72,7 @@ class GithubAdapter final : public Adapter {
 
   // buildx talks to the Actions cache service itself; other builders keep
   // a registry cache next to the image on ghcr.io.
-  std::string cache_convention(std::string_view backend) const override {
+  std::string cache_convention(std::string_view backend, std::string_view) const override {
     if (backend == "buildx") return "type=gha";
     std::string repository = env("GITHUB_REPOSITORY");
     if (repository.empty()) return "none";

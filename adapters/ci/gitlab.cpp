@@ -55,7 +55,7 @@ class GitlabAdapter final : public Adapter {
   }
 
   // A registry cache in the project's own container registry.
-  std::string cache_convention(std::string_view) const override {
+  std::string cache_convention(std::string_view, std::string_view) const override {
     std::string image = env("CI_REGISTRY_IMAGE");
     return image.empty() ? "none" : "type=registry,ref=" + image + ":buildcache,mode=max";
   }

@@ -18,7 +18,9 @@ class LocalAdapter final : public Adapter {
     return facts;
   }
 
-  std::string cache_convention(std::string_view) const override { return std::string(cache::k_local_auto); }
+  std::string cache_convention(std::string_view, std::string_view) const override {
+    return std::string(cache::k_local_auto);
+  }
 };
 
 }  // namespace

@@ -22,28 +22,6 @@ std::string join(const std::vector<std::string>& lines, std::string_view separat
   return out;
 }
 
-std::string markdown_cell(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
-
-std::string summary_table(const BuildResult& result) {
-  std::string tags;
-  for (const auto& tag : result.tags) tags += (tags.empty() ? "`" : "<br>`") + markdown_cell(tag) + "`";
-  std::string out = "### polyarch build\n\n| platform | digest | size | tags |\n| --- | --- | --: | --- |\n";
-  out += "| index | `" + result.digest + "` | | " + tags + " |\n";
-  for (const auto& platform : result.platforms) {
-    out += "| " + markdown_cell(platform.platform) + " | `" + platform.digest + "` | " +
-           std::to_string(platform.size) + " | |\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 Outputs build_outputs(const BuildResult& result) {
@@ -58,7 +36,7 @@ Outputs build_outputs(const BuildResult& result) {
                     {"tags", result.tags, false},
                     {"platforms", platforms, false},
                     {"metadata", {json.dump()}, true}};
-  outputs.summary = summary_table(result);
+  outputs.summary = build_report(result);
   return outputs;
 }
 

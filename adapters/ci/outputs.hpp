@@ -18,7 +18,11 @@ namespace polyarch::ci {
 struct PlatformResult {
   std::string platform;  // "linux/arm64"
   std::string digest;
-  std::int64_t size = 0;
+  std::int64_t size = 0;         // of the manifest (its descriptor's size)
+  std::int64_t image_size = -1;  // config + layers as pushed; -1 when unknown
+  std::string mode{};            // "native", "emulated", "cross" or "" when unknown
+  double started = -1;           // seconds since the builds began; -1 when unknown
+  double finished = -1;
 };
 
 struct BuildResult {
@@ -27,8 +31,13 @@ struct BuildResult {
   std::vector<PlatformResult> platforms;
 };
 
-// digest, tags, platforms and metadata (JSON), plus a markdown summary table.
+// digest, tags, platforms and metadata (JSON), plus the build report as summary.
 Outputs build_outputs(const BuildResult& result);
+
+// The build report in Markdown: the index and its tags, a table per platform
+// (digest, size, build time, native / emulated / cross) and, when the build
+// times are known, a Mermaid Gantt chart of the platforms' timeline.
+std::string build_report(const BuildResult& result);
 
 // tags, labels, version and json, as metadata-action's outputs.
 Outputs tags_outputs(const metadata::Metadata& metadata);

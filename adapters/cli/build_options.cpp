@@ -34,6 +34,7 @@ constexpr OptionSpec k_build_options[] = {
     {"--secret", true, "id=NAME,src=FILE or id=NAME,env=VAR (repeat)"},
     {"--push-by-digest", false, "push each platform by digest only (a split-build leg)"},
     {"--digest-file", true, "with --push-by-digest: where to write the digests as JSON"},
+    {"--summary", true, "write the build report (Markdown table and timeline) to FILE"},
 };
 
 void put_pairs(std::map<std::string, std::string>& into, const std::vector<std::string>& texts,
@@ -165,19 +166,21 @@ ResolvedTargets resolve_targets(const build::BuildOptions& options) {
   return targets;
 }
 
-std::function<std::vector<std::string>(const image::Platform&)> translate_caches(
+std::function<std::vector<std::string>(std::span<const image::Platform>)> translate_caches(
     Context& context, const build::BuildOptions& options, const std::string& backend) {
+  ResolvedTargets targets = resolve_targets(options);  // a CI's registry cache sits next to the image
+  std::string image = targets.images.empty() ? "" : targets.images.front().name();
   auto specs = cache::resolve_cache_specs(
       options.cache, ci::make_adapter(context.args.value("--ci", "auto"), core::process_env())
-                         ->cache_convention(backend));  // what "auto" means in this CI
+                         ->cache_convention(backend, image));  // what "auto" means in this CI
   // Notes are the same for every platform: say them once, before building.
   if (!options.platforms.empty() && context.verbosity >= 0) {
     for (const auto& note : cache::cache_args(specs, backend, options.platforms.front()).notes) {
       context.err << "note: " << note << "\n";
     }
   }
-  return [specs, backend](const image::Platform& platform) {
-    return cache::cache_args(specs, backend, platform).args;
+  return [specs, backend](std::span<const image::Platform> platforms) {
+    return cache::cache_args(specs, backend, platforms).args;
   };
 }
 

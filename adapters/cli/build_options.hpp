@@ -2,6 +2,7 @@
 // `polyarch build`'s options from every source, and what they resolve to.
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ ResolvedTargets resolve_targets(const build::BuildOptions& options);
 
 // Per-platform cache flags for the backend; prints a note for each spec the
 // backend cannot use.
-std::function<std::vector<std::string>(const image::Platform&)> translate_caches(
+std::function<std::vector<std::string>(std::span<const image::Platform>)> translate_caches(
     Context& context, const build::BuildOptions& options, const std::string& backend);
 
 // One leg of a split build: pushes each platform manifest by digest to every

@@ -1,5 +1,6 @@
 // polyarch build: the main job. Each stage is one call below.
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "adapters/ci/apply.hpp"
@@ -10,6 +11,7 @@
 #include "engine/build/plan.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
+#include "engine/image/media_types.hpp"
 
 namespace polyarch::cli {
 
@@ -17,8 +19,10 @@ using namespace build;
 
 namespace {
 
-// Stage 2: per platform native / emulated / unsupported, shown before building.
-void plan_platforms(Context& context, const BuildOptions& options) {
+// Stage 2: per platform native / emulated / unsupported, shown before
+// building; returns each platform's mode for the report ("cross" when the
+// Dockerfile cross-compiles a foreign platform).
+std::map<std::string, std::string> plan_platforms(Context& context, const BuildOptions& options) {
   auto system = emulation::System::real();
   auto plans = make_plan(options.platforms, system, true);
   std::string line = "plan:";
@@ -43,6 +47,22 @@ void plan_platforms(Context& context, const BuildOptions& options) {
   if (context.verbosity >= 0 && !facts.compile_hint.empty()) {
     context.err << "hint: " << facts.compile_hint << "\n";
   }
+  std::map<std::string, std::string> modes;
+  for (const auto& plan : plans) {
+    bool cross = facts.cross_compiles && plan.mode == Mode::emulated;
+    modes[plan.platform.str()] = cross ? "cross" : std::string(mode_name(plan.mode));
+  }
+  return modes;
+}
+
+// Refuses a --summary path that could not be written after the build.
+void check_summary_path(const std::string& path) {
+  if (path.empty()) return;
+  std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
+  std::error_code error;
+  if (!std::filesystem::is_directory(parent, error)) {
+    throw bad_input("cannot write --summary " + quoted(path) + ": no such directory " + quoted(parent.string()));
+  }
 }
 
 // Stage 5: the staged image goes to every tag (children first, index last),
@@ -64,12 +84,32 @@ void publish(Context& context, const BuildOptions& options, const ResolvedTarget
   }
 }
 
-// Stage 6: digest on stdout, or everything as JSON.
-void report(Context& context, const ResolvedTargets& targets, const StagedImage& staged) {
-  ci::BuildResult built{staged.index.digest.str(), {}, {}};  // the CI's own outputs first
-  for (const auto& tag : targets.tags) built.tags.push_back(tag.str());
-  for (const auto& p : staged.platforms) built.platforms.push_back({p.platform.str(), p.manifest.digest.str(), p.manifest.size});
+// The compressed size of a platform's image: its config and layers.
+int64_t image_size(const image::LayoutDir& layout, const image::Descriptor& manifest) {
+  if (!image::media_type::is_manifest(manifest.media_type)) return -1;
+  image::Manifest parsed = image::parse_manifest(layout.read_blob(manifest.digest), "built manifest");
+  int64_t size = parsed.config.size;
+  for (const auto& layer : parsed.layers) size += layer.size;
+  return size;
+}
+
+// Stage 6: digest on stdout, or everything as JSON; the CI's outputs and
+// the build report.
+void report(Context& context, const BuildOptions& options, const ResolvedTargets& targets,
+            const StagedImage& staged, const image::LayoutDir& layout,
+            const std::map<std::string, std::string>& modes, const std::string& summary_path) {
+  ci::BuildResult built{staged.index.digest.str(), {}, {}};
+  if (!options.push_by_digest) {  // a leg tags nothing; its merge does
+    for (const auto& tag : targets.tags) built.tags.push_back(tag.str());
+  }
+  for (const auto& p : staged.platforms) {
+    auto mode = modes.find(p.platform.str());
+    built.platforms.push_back({p.platform.str(), p.manifest.digest.str(), p.manifest.size,
+                               image_size(layout, p.manifest), mode == modes.end() ? "" : mode->second,
+                               p.started, p.finished});
+  }
   ci::make_adapter(context.args.value("--ci", "auto"), core::process_env())->write_outputs(ci::build_outputs(built));
+  if (!summary_path.empty()) core::write_file_atomic(summary_path, ci::build_report(built));
   if (context.format == Format::json) {
     image::Json json = image::Json::object();
     json["digest"] = staged.index.digest.str();
@@ -98,7 +138,9 @@ int run_build(Context& context) {
   sections.next("polyarch_plan", "polyarch: options, plan, emulation");
   BuildOptions options = resolve_build_options(context);       // 1. every source, in order
   ResolvedTargets targets = resolve_targets(options);          //    tags, output
-  plan_platforms(context, options);                            // 2-3. plan, emulation
+  std::string summary_path = context.args.value("--summary");
+  check_summary_path(summary_path);
+  auto modes = plan_platforms(context, options);               // 2-3. plan, emulation
   auto backend = make_backend(options.backend);
   auto cache_args = translate_caches(context, options, backend->name());
   core::TempDir work("polyarch-build");
@@ -112,7 +154,7 @@ int run_build(Context& context) {
   sections.next("polyarch_publish", "polyarch: publish");
   publish(context, options, targets, staging, staged);         // 5. children, then index
   sections.close();
-  report(context, targets, staged);                            // 6.
+  report(context, options, targets, staged, layout, modes, summary_path);  // 6.
   return 0;
 }
 

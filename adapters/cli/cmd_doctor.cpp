@@ -18,6 +18,7 @@
 #include <set>
 #include <ostream>
 
+#include "adapters/ci/adapter.hpp"
 #include "adapters/cli/commands.hpp"
 #include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
@@ -33,21 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// CI systems in the order they are probed: the variable that marks each.
-constexpr std::pair<std::string_view, std::string_view> k_ci_markers[] = {
-    {"GITHUB_ACTIONS", "github"},
-    {"GITLAB_CI", "gitlab"},
-    {"CIRCLECI", "circleci"},
-    {"CODEBUILD_BUILD_ID", "codebuild"},
-};
-
-std::string detect_ci(const core::Env& env) {
-  for (const auto& [variable, name] : k_ci_markers) {
-    if (!core::get(env, std::string(variable)).empty()) return std::string(name);
-  }
-  return "local";
-}
 
 // The first executable called name in PATH, or "".
 std::string find_on_path(const core::Env& env, const std::string& name) {
@@ -169,9 +155,10 @@ int run_doctor(Context& context) {
                               {"interpreter", r.interpreter}, {"flags", r.flags},
                               {"reason", r.reason}, {"fix", r.fix}});
   }
-  std::string ci = context.args.value("--ci", "auto");
+  // The adapter the other commands would use: --ci, else the detect chain.
+  std::string ci(ci::make_adapter(context.args.value("--ci", "auto"), env)->name());
   json report = {{"host", system.host.str()},
-                 {"ci", ci == "auto" ? detect_ci(env) : ci},
+                 {"ci", ci},
                  {"backends", backends(env)},
                  {"emulation", emulation_list},
                  {"credentials", credentials(env)}};

@@ -1,14 +1,20 @@
 // polyarch login / logout: check credentials against a registry and keep
 // them in Docker's config.json (or its credential helper).
+//
+// An ECR host (ACCOUNT.dkr.ecr.REGION.amazonaws.com) given without -u, or
+// any host with --aws, logs in through AWS: ecr:GetAuthorizationToken
+// signed with the AWS credentials of the environment or the container.
 #include <iostream>
 #include <sstream>
 
+#include "adapters/ci/adapter.hpp"
 #include "adapters/cli/commands.hpp"
 #include "adapters/cli/registry_options.hpp"
 #include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
 #include "engine/registry/auth.hpp"
 #include "engine/registry/credentials.hpp"
+#include "engine/registry/ecr.hpp"
 
 namespace polyarch::cli {
 
@@ -57,6 +63,19 @@ void verify(const Context& context, const std::string& registry,
   }
 }
 
+// The registry password from ecr:GetAuthorizationToken, masked in the CI's log first.
+registry::Credential aws_login(const Context& context, const std::string& registry) {
+  const Args& args = context.args;
+  if (args.has("--password-stdin") || args.has("--username") || args.has("-u")) {
+    throw bad_input("login through AWS takes no -u or --password-stdin: "
+                    "the password comes from ecr:GetAuthorizationToken");
+  }
+  core::Env env = core::process_env();
+  registry::Credential credential = registry::ecr_login(env, registry, transport_options(context));
+  context.err << ci::make_adapter(args.value("--ci", "auto"), env)->mask(credential.password);
+  return credential;
+}
+
 }  // namespace
 
 int run_login(Context& context) {
@@ -64,7 +83,18 @@ int run_login(Context& context) {
   if (args.has("--password")) {
     throw bad_input("--password on the command line is unsafe; use --password-stdin");
   }
+  if (args.has("--aws") && args.positionals().empty()) {
+    throw bad_input("login --aws needs a registry, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+  }
   std::string registry = registry_argument(args, "login");
+  bool by_hand = args.has("--username") || args.has("-u") || args.has("--password-stdin");
+  if (args.has("--aws") || (!by_hand && registry::parse_ecr_host(registry))) {
+    registry::Credential credential = aws_login(context, registry);
+    verify(context, registry, credential);
+    registry::save_login(core::process_env(), registry, credential);
+    context.err << "Login Succeeded\n";
+    return 0;
+  }
   std::string username = args.value("--username", args.value("-u"));
   if (username.empty()) throw bad_input("login needs a user name: -u USER or --username USER");
   if (!args.has("--password-stdin")) {

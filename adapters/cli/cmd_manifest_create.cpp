@@ -1,4 +1,5 @@
 // polyarch manifest create: one index over images that already exist.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include "engine/image/media_types.hpp"
 #include "engine/image/reference.hpp"
 #include "engine/publish/copy.hpp"
+#include "engine/publish/parallel.hpp"
 
 namespace polyarch::cli {
 
@@ -21,6 +23,7 @@ struct Entry {
   Descriptor descriptor;
   std::string source;             // as the user wrote it
   publish::ImageStore* store;
+  bool fetched = false;           // its manifest was just read from store itself
 };
 
 // The entries a source contributes: an index's children, or one manifest.
@@ -37,7 +40,7 @@ std::vector<Entry> entries_of(const std::string& text, Location& location) {
   ImageConfig config = parse_image_config(location.store->read_small_blob(manifest.config), text);
   Descriptor descriptor = top.descriptor;
   descriptor.platform = normalize(config.platform);
-  entries.push_back({descriptor, text, location.store.get()});
+  entries.push_back({descriptor, text, location.store.get(), true});
   return entries;
 }
 
@@ -96,10 +99,16 @@ int run_manifest_create(Context& context) {
   RegistrySession session(context);
   std::vector<Location> sources;
   std::vector<Entry> entries;
-  for (const auto& text : args.positionals()) {
-    sources.push_back(session.open(text, false));
-    for (auto& entry : entries_of(text, sources.back())) entries.push_back(entry);
-  }
+  for (const auto& text : args.positionals()) sources.push_back(session.open(text, false));
+  // Every source is read at once (manifest, then config); entries keep their order.
+  std::vector<std::vector<Entry>> found(sources.size());
+  bool concurrent = std::all_of(sources.begin(), sources.end(), [](const Location& source) {
+    return source.store->concurrent_manifests();
+  });
+  publish::parallel_for(sources.size(), concurrent ? 8 : 1, [&](size_t i) {
+    found[i] = entries_of(args.positionals()[i], sources[i]);
+  });
+  for (auto& some : found) entries.insert(entries.end(), some.begin(), some.end());
   refuse_duplicate_platforms(entries);
   Index index;
   index.media_type = index_media_type(args.value("--media-type", "oci"), entries, annotations);
@@ -118,12 +127,16 @@ int run_manifest_create(Context& context) {
   for (const auto& [name, repository_tags] : tags_by_repository) {
     Reference target = parse_reference(name + ":" + repository_tags.front());
     auto store = publish::registry_store(session.client(target.registry), target.repository);
-    // Children first, by digest, into the target repository.
-    for (const auto& entry : entries) {
-      if (entry.store->name() == store->name() && store->has_manifest(entry.descriptor)) continue;
+    // Children first, by digest, into the target repository (at once); one
+    // just read from that repository is known to be there.
+    publish::parallel_for(entries.size(), concurrent ? 4 : 1, [&](size_t i) {
+      const Entry& entry = entries[i];
+      if (entry.store->name() == store->name() && (entry.fetched || store->has_manifest(entry.descriptor))) {
+        return;
+      }
       registry::FetchedManifest child{entry.store->read_manifest(entry.descriptor), entry.descriptor};
       publish::copy_image(*entry.store, child, *store, {}, options);
-    }
+    });
     for (const auto& tag : repository_tags) store->write_manifest(top, bytes, tag);
   }
   context.out << top.digest.str() << "\n";

@@ -34,9 +34,11 @@ std::vector<Row> rows_of_index(const Index& index) {
 }
 
 // A single-platform manifest's platform comes from its config.
-std::string platform_of_manifest(publish::ImageStore& store, const std::string& bytes) {
-  Manifest manifest = parse_manifest(bytes);
-  ImageConfig config = parse_image_config(store.read_small_blob(manifest.config));
+std::string platform_of_manifest(publish::ImageStore& store, const Descriptor& top,
+                                 const std::string& bytes) {
+  Manifest manifest = parse_manifest(bytes, "manifest " + top.digest.str());
+  ImageConfig config = parse_image_config(store.read_small_blob(manifest.config),
+                                          "image config " + manifest.config.digest.str());
   return config.platform.str();
 }
 
@@ -85,7 +87,7 @@ int run_manifest_inspect(Context& context) {
   if (media_type::is_index(top.media_type)) {
     rows = rows_of_index(parse_index(bytes, "index " + top.digest.str()));
   } else {
-    rows.push_back({platform_of_manifest(*location.store, bytes), top});
+    rows.push_back({platform_of_manifest(*location.store, top, bytes), top});
   }
   if (context.format == Format::json) {
     Json json = Json::object();

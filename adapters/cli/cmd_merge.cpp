@@ -3,19 +3,25 @@
 // Each leg (`polyarch build --push-by-digest --digest-file F`) writes a
 // digest file: one JSON object {platform, digest, size, mediaType, image}
 // or an array of them. merge reads the files (a directory: its *.json,
-// sorted), copies each child into every tag's repository by digest when it
-// lives elsewhere (a mount on the same registry), then pushes the index
-// under every tag, last. Prints the index digest (JSON: {digest, mediaType,
-// size, tags, platforms}).
+// sorted) — or, with --from-tags, takes each argument as an image reference
+// (one platform, or an index whose platforms all join) — copies each child
+// into every tag's repository by digest when it lives elsewhere (a mount on
+// the same registry), then pushes the index under every tag, last. Prints
+// the index digest (JSON: {digest, mediaType, size, tags, platforms}) and
+// writes the CI's outputs as `build` does.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
 
+#include "adapters/ci/outputs.hpp"
 #include "adapters/cli/commands.hpp"
 #include "adapters/cli/registry_options.hpp"
+#include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/strings.hpp"
 #include "engine/core/fs.hpp"
+#include "engine/image/config.hpp"
 #include "engine/image/media_types.hpp"
 #include "engine/image/reference.hpp"
 #include "engine/publish/copy.hpp"
@@ -102,6 +108,33 @@ std::vector<Leg> read_digest_file(const std::string& file) {
   return legs;
 }
 
+// The legs an image reference holds: its platforms when it is an index
+// (attestations left out), else the one image with the platform its config names.
+std::vector<Leg> read_reference(RegistrySession& session, const std::string& text) {
+  Reference ref = parse_reference(text);
+  registry::Client& client = session.client(ref.registry);
+  registry::FetchedManifest top = client.get_manifest(ref.repository, ref.digest.empty() ? ref.tag : ref.digest);
+  Reference image = ref;
+  image.tag.clear();
+  image.digest.clear();
+  std::vector<Leg> legs;
+  if (media_type::is_index(top.descriptor.media_type)) {
+    for (const auto& child : parse_index(top.bytes, text).manifests) {
+      if (publish::is_attestation(child)) continue;
+      if (!child.platform) throw failure("index " + quoted(text) + " has an entry with no platform: " + child.digest.str());
+      legs.push_back({child, {image}, text});
+    }
+    if (legs.empty()) throw failure("index " + quoted(text) + " holds no platform images");
+    return legs;
+  }
+  Manifest manifest = parse_manifest(top.bytes, text);
+  ImageConfig config = parse_image_config(client.get_blob(ref.repository, manifest.config.digest), text + " config");
+  Leg leg{top.descriptor, {image}, text};
+  leg.descriptor.platform = config.platform;
+  legs.push_back(leg);
+  return legs;
+}
+
 // Joins legs of one platform pushed to several images; refuses two
 // different images for one platform.
 std::vector<Leg> join_legs(const std::vector<Leg>& all) {
@@ -157,6 +190,34 @@ void bring_children(RegistrySession& session, const std::vector<Leg>& legs, cons
   }
 }
 
+// Every leg the arguments name: digest files, or image references.
+std::vector<Leg> read_legs(const Args& args, RegistrySession& session) {
+  std::vector<Leg> all;
+  for (const auto& word : args.positionals()) {
+    if (args.has("--from-tags")) {
+      for (auto& leg : read_reference(session, word)) all.push_back(std::move(leg));
+      continue;
+    }
+    for (const auto& file : digest_files(word)) {
+      for (auto& leg : read_digest_file(file)) all.push_back(std::move(leg));
+    }
+  }
+  return join_legs(all);
+}
+
+// The index's annotations: "index:K=V" or "K=V" (manifest: ones belong to builds).
+std::map<std::string, std::string> index_annotations(const Args& args) {
+  std::map<std::string, std::string> annotations;
+  for (const auto& text : args.values("--annotation")) {
+    auto [key, value] = core::split_key_value(text, "--annotation");
+    if (key.starts_with("manifest:")) {
+      throw bad_input("invalid --annotation " + quoted(text) + ": merge sets only index annotations");
+    }
+    annotations.insert_or_assign(key.starts_with("index:") ? key.substr(6) : key, value);
+  }
+  return annotations;
+}
+
 }  // namespace
 
 int run_merge(Context& context) {
@@ -167,21 +228,19 @@ int run_merge(Context& context) {
     if (!tags.back().digest.empty()) throw bad_input("invalid --tag " + quoted(text) + ": give a tag, not a digest");
   }
   if (tags.empty()) throw bad_input("merge needs at least one --tag REF");
-  if (args.positionals().empty()) throw bad_input("merge needs at least one DIGEST_FILE or directory");
-  std::vector<Leg> all;
-  for (const auto& word : args.positionals()) {
-    for (const auto& file : digest_files(word)) {
-      for (auto& leg : read_digest_file(file)) all.push_back(std::move(leg));
-    }
+  if (args.positionals().empty()) {
+    throw bad_input(args.has("--from-tags") ? "merge --from-tags needs at least one image REF"
+                                            : "merge needs at least one DIGEST_FILE or directory");
   }
-  std::vector<Leg> legs = join_legs(all);
   Index index;
-  index.media_type = index_media_type(legs);
+  index.annotations = index_annotations(args);
+  RegistrySession session(context);
+  std::vector<Leg> legs = read_legs(args, session);
+  index.media_type = index.annotations.empty() ? index_media_type(legs) : std::string(media_type::k_oci_index);
   for (const auto& leg : legs) index.manifests.push_back(leg.descriptor);
   std::string bytes = to_bytes(index);
   Descriptor top = describe(index.media_type, bytes);
 
-  RegistrySession session(context);
   std::map<std::string, std::vector<Reference>> tags_by_repository;
   for (const auto& tag : tags) tags_by_repository[tag.name()].push_back(tag);
   for (const auto& [repository, repository_tags] : tags_by_repository) {
@@ -190,6 +249,12 @@ int run_merge(Context& context) {
     bring_children(session, legs, target, *store);
     for (const auto& tag : repository_tags) store->write_manifest(top, bytes, tag.tag);
   }
+  ci::BuildResult merged{top.digest.str(), {}, {}};
+  for (const auto& tag : tags) merged.tags.push_back(tag.str());
+  for (const auto& leg : legs) {
+    merged.platforms.push_back({leg.descriptor.platform->str(), leg.descriptor.digest.str(), leg.descriptor.size});
+  }
+  ci::make_adapter(args.value("--ci", "auto"), core::process_env())->write_outputs(ci::build_outputs(merged));
   if (context.format == Format::json) {
     Json json = {{"digest", top.digest.str()}, {"mediaType", top.media_type}, {"size", top.size}};
     json["tags"] = Json::array();

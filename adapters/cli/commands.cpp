@@ -50,6 +50,8 @@ constexpr OptionSpec k_manifest_verify_options[] = {
 
 constexpr OptionSpec k_merge_options[] = {
     {"--tag", true, "where to push the index, e.g. ghcr.io/me/app:1.0 (repeat)"},
+    {"--from-tags", false, "the arguments are image references (one platform or an index each)"},
+    {"--annotation", true, "K=V or index:K=V annotation on the index (repeat)"},
 };
 
 constexpr OptionSpec k_plan_options[] = {
@@ -78,6 +80,7 @@ constexpr OptionSpec k_login_options[] = {
     {"-u", true, "same as --username"},
     {"--password-stdin", false, "read the password (or token) from stdin"},
     {"--password", true, "refused: a password on the command line is unsafe"},
+    {"--aws", false, "log in through AWS ecr:GetAuthorizationToken (ECR hosts without -u do)"},
 };
 
 // Commands that talk to registries take registry_options() too.
@@ -102,7 +105,7 @@ const Command k_commands[] = {
     {"manifest verify", "check that each platform's config and ELF files match its platform",
      "REF|oci:PATH [--platform P,…]", k_manifest_verify_options, run_manifest_verify},
     {"merge", "join the legs of a split build under one index and push it",
-     "--tag REF … DIGEST_FILE_OR_DIR …", k_merge_options, run_merge},
+     "--tag REF … DIGEST_FILE_OR_DIR … | --from-tags REF …", k_merge_options, run_merge},
     {"plan", "print the job matrix of a split build (one leg per platform)",
      "--platform P,… [--format json]", k_plan_options, run_plan},
     {"copy", "copy an image between registries and OCI layouts", "SRC DST [--platform P,…]",
@@ -114,8 +117,8 @@ const Command k_commands[] = {
      {}, run_doctor},
     {"tags", "print image tags and OCI labels from the CI's facts (metadata-action rules)",
      "--image NAME … [--rule RULE …] [--flavor K=V …]", tags_option_specs(), run_tags},
-    {"login", "check credentials for a registry and save them", "[REGISTRY] -u USER --password-stdin",
-     k_login_options, run_login},
+    {"login", "check credentials for a registry and save them",
+     "[REGISTRY] -u USER --password-stdin | [--aws] ECR_REGISTRY", k_login_options, run_login},
     {"logout", "remove the saved credentials for a registry", "[REGISTRY]", {}, run_logout},
 };
 

@@ -1,8 +1,11 @@
 #include "adapters/cli/registry_options.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "adapters/ci/apply.hpp"
+#include "engine/core/config_values.hpp"
 #include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
 #include "engine/image/reference.hpp"
@@ -15,6 +18,15 @@ constexpr OptionSpec k_registry_options[] = {
     {"--insecure-registry", true, "HOST[:PORT] to reach over plain HTTP or unverified TLS (repeat)"},
     {"--ca-cert", true, "FILE with CA certificates to trust for registries"},
 };
+
+// A POLYARCH_HTTP_* whole number, or fallback when unset.
+int env_number(const core::Env& env, const std::string& name, int fallback) {
+  std::string text = core::get(env, name);
+  if (text.empty()) return fallback;
+  std::optional<int> value = core::parse_positive_int(text);
+  if (!value) throw bad_input(name + ": must be a positive whole number, not " + quoted(text));
+  return *value;
+}
 
 }  // namespace
 
@@ -32,15 +44,28 @@ registry::TransportOptions transport_options(const Context& context) {
   if (context.verbosity > 0) {
     options.debug = [](const std::string& line) { std::cerr << "polyarch: " << line << "\n"; };
   }
+  // For slow networks, and for tests that must stay quick: seconds to wait
+  // for a response, and the longest wait before a retry (Retry-After too).
+  options.read_timeout = std::chrono::seconds(
+      env_number(env, "POLYARCH_HTTP_TIMEOUT", static_cast<int>(options.read_timeout.count())));
+  if (int most_ms = env_number(env, "POLYARCH_HTTP_RETRY_DELAY_MS", 0); most_ms > 0) {
+    std::chrono::milliseconds most(most_ms);
+    options.backoff = std::min(options.backoff, most);
+    options.sleep = [most](std::chrono::milliseconds delay) {
+      std::this_thread::sleep_for(std::min(delay, most));
+    };
+  }
   return options;
 }
 
 RegistrySession::RegistrySession(const Context& context)
-    : m_transport(std::make_unique<registry::Transport>(transport_options(context))),
+    : m_adapter(ci::make_adapter(context.args.value("--ci", "auto"), core::process_env())),
+      m_log(context.err),
+      m_options(transport_options(context)),
+      m_transport(std::make_unique<registry::Transport>(m_options)),
       m_credentials(std::make_unique<registry::CredentialStore>(core::process_env())) {
   // The CI's own logins (GitLab's CI_REGISTRY_*, GitHub's token for ghcr.io).
-  auto adapter = ci::make_adapter(context.args.value("--ci", "auto"), core::process_env());
-  ci::apply_logins(*adapter, *m_credentials, context.err);
+  ci::apply_logins(*m_adapter, *m_credentials, context.err);
 }
 
 RegistrySession::~RegistrySession() = default;
@@ -48,6 +73,7 @@ RegistrySession::~RegistrySession() = default;
 registry::Client& RegistrySession::client(const std::string& registry) {
   auto& slot = m_clients[registry];
   if (!slot) {
+    ci::apply_aws_logins(*m_adapter, {registry}, *m_credentials, m_log, m_options);
     slot = std::make_unique<registry::Client>(
         registry::RegistryContext{*m_transport, *m_credentials}, registry);
   }

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "adapters/ci/adapter.hpp"
 #include "adapters/cli/commands.hpp"
 #include "engine/publish/copy.hpp"
 #include "engine/registry/client.hpp"
@@ -31,11 +32,16 @@ class RegistrySession {
   explicit RegistrySession(const Context& context);
   ~RegistrySession();
 
+  // The client for a registry; the first time, under a CI with AWS
+  // credentials (CodeBuild), an ECR registry is logged in to through AWS.
   registry::Client& client(const std::string& registry);
   // "oci:PATH[:NAME]", "oci-dir:PATH[:NAME]" or an image reference.
   Location open(const std::string& text, bool for_writing);
 
  private:
+  std::unique_ptr<ci::Adapter> m_adapter;
+  std::ostream& m_log;
+  registry::TransportOptions m_options;
   std::unique_ptr<registry::Transport> m_transport;
   std::unique_ptr<registry::CredentialStore> m_credentials;
   std::map<std::string, std::unique_ptr<registry::Client>> m_clients;

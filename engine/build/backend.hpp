@@ -28,6 +28,8 @@ struct BuildRequest {
 struct PlatformResult {
   image::Platform platform;
   image::Descriptor manifest;  // media type, digest, size, platform set
+  double started = 0;          // seconds since the builds began (set by the pipeline)
+  double finished = 0;
 };
 
 class Backend {

@@ -26,7 +26,8 @@ std::string error_summary(const LoggedRun& run, size_t max_lines) {
   for (auto it = lines.rbegin(); it != lines.rend() && picked.size() < max_lines; ++it) {
     std::string_view line = *it;
     while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-    if (!line.empty()) picked.push_back(line);
+    // Builders repeat lines ("subprocess exited with status 3" twice): say each once.
+    if (!line.empty() && (picked.empty() || picked.back() != line)) picked.push_back(line);
   }
   if (picked.empty()) return "no output";
   std::string summary;

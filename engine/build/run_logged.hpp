@@ -28,7 +28,8 @@ LoggedRun run_logged(const std::vector<std::string>& argv, const LogLine& log,
                      const core::ProcessOptions& options = {});
 
 // The last few non-empty lines of what a failed command said (stderr when it
-// wrote any, else all output), joined with " | "; "no output" when silent.
+// wrote any, else all output), a line repeated in a row said once, joined
+// with " | "; "no output" when silent.
 std::string error_summary(const LoggedRun& run, size_t max_lines = 3);
 
 }  // namespace polyarch::build

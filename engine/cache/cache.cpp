@@ -20,7 +20,7 @@ Error invalid(std::string_view text, const std::string& why) {
 // The keys each type takes, as listed in messages.
 const std::map<std::string, std::vector<std::string>, std::less<>>& keys_by_type() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> table = {
-      {"registry", {"ref", "mode"}},
+      {"registry", {"ref", "mode", "image-manifest", "oci-mediatypes"}},
       {"local", {"src", "dest", "mode"}},
       {"gha", {"scope", "mode"}},
       {"inline", {"ref"}},
@@ -88,8 +88,16 @@ CacheSpec parse_cache_spec(std::string_view text) {
   spec.src = get("src");
   spec.dest = get("dest");
   spec.scope = get("scope");
+  spec.image_manifest = get("image-manifest");
+  spec.oci_mediatypes = get("oci-mediatypes");
   if (!spec.mode.empty() && spec.mode != "min" && spec.mode != "max") {
     throw invalid(text, "mode " + quoted(spec.mode) + " must be min or max");
+  }
+  for (const char* key : {"image-manifest", "oci-mediatypes"}) {
+    std::string value = get(key);
+    if (!value.empty() && value != "true" && value != "false") {
+      throw invalid(text, std::string(key) + " " + quoted(value) + " must be true or false");
+    }
   }
   if (type->second == "registry") {
     if (spec.ref.empty()) throw invalid(text, "type registry needs ref=REF");
@@ -131,10 +139,14 @@ std::vector<CacheSpec> resolve_cache_specs(const std::vector<std::string>& texts
   return specs;
 }
 
-std::string auto_cache_spec(std::string_view ci) {
-  if (ci == "github") return "type=gha";
-  if (ci == "gitlab" || ci == "circleci" || ci == "codebuild") return "type=local,dest=.polyarch-cache";
-  return std::string(k_local_auto);
+std::string registry_host(std::string_view ref) {
+  size_t slash = ref.find('/');
+  std::string_view first = ref.substr(0, slash);
+  if (slash == std::string_view::npos ||
+      (first.find_first_of(".:") == std::string_view::npos && first != "localhost")) {
+    return "docker.io";
+  }
+  return std::string(first);
 }
 
 std::string platform_suffix(std::span<const image::Platform> platforms) {

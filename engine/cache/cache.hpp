@@ -2,7 +2,9 @@
 // Build cache specs in buildx's syntax ("type=registry,ref=R,mode=max",
 // "type=local,dest=DIR", "type=gha,scope=S", "type=inline", "none", "auto"),
 // made per platform so that two platforms never share one cache scope, and
-// translated into each backend's flags.
+// translated into each backend's flags. A registry cache may carry buildx's
+// image-manifest=true,oci-mediatypes=true (the form ECR stores), and one on
+// a loopback registry may be plain HTTP, as for the registry engine.
 
 #include <span>
 #include <string>
@@ -23,6 +25,8 @@ struct CacheSpec {
   std::string src;    // local: the directory read ("" = dest)
   std::string dest;   // local: the directory written ("" = src)
   std::string scope;  // gha: the cache scope, "buildkit" by default
+  std::string image_manifest;  // registry: "true", "false" or "" (buildx only)
+  std::string oci_mediatypes;  // registry: "true", "false" or "" (buildx only)
   std::string text;   // the spec as the user wrote it, for notes
 
   bool operator==(const CacheSpec&) const = default;
@@ -41,9 +45,9 @@ CacheSpec parse_cache_spec(std::string_view text);
 std::vector<CacheSpec> resolve_cache_specs(const std::vector<std::string>& texts,
                                            std::string_view auto_spec = k_local_auto);
 
-// The spec "auto" stands for in a CI system ("github", "gitlab", "circleci",
-// "codebuild"; anything else, including "local", gives "none").
-std::string auto_cache_spec(std::string_view ci);
+// The registry host of a cache ref: "ghcr.io" for "ghcr.io/me/app:cache",
+// "docker.io" for "me/app".
+std::string registry_host(std::string_view ref);
 
 // "linux-arm64", "linux-arm-v7"; several platforms joined with "_".
 std::string platform_suffix(std::span<const image::Platform> platforms);

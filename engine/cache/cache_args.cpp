@@ -5,6 +5,7 @@
 
 #include "engine/cache/cache.hpp"
 #include "engine/core/error.hpp"
+#include "engine/registry/http.hpp"
 
 namespace polyarch::cache {
 
@@ -15,6 +16,25 @@ std::string with_mode(std::string value, const std::string& mode) {
   return value;
 }
 
+// A loopback registry may be plain HTTP, as the registry engine allows.
+bool loopback_ref(const std::string& ref) { return registry::is_loopback(registry_host(ref)); }
+
+// The attributes buildx's registry cache takes besides ref and mode.
+std::string registry_attrs(const CacheSpec& spec, bool exporting) {
+  std::string out;
+  if (exporting && !spec.image_manifest.empty()) out += ",image-manifest=" + spec.image_manifest;
+  if (exporting && !spec.oci_mediatypes.empty()) out += ",oci-mediatypes=" + spec.oci_mediatypes;
+  if (loopback_ref(spec.ref)) out += ",registry.insecure=true";
+  return out;
+}
+
+// A note for keys only buildx reads, or "".
+std::string buildx_only_note(const CacheSpec& spec, std::string_view backend) {
+  if (spec.image_manifest.empty() && spec.oci_mediatypes.empty()) return "";
+  return "cache " + quoted(spec.text) + ": image-manifest and oci-mediatypes only apply to buildx; " +
+         std::string(backend) + " ignores them";
+}
+
 // buildx takes every kind as --cache-from/--cache-to.
 void buildx_args(const CacheSpec& spec, CacheArgs& out) {
   auto add = [&out](const std::string& from, const std::string& to) {
@@ -23,7 +43,8 @@ void buildx_args(const CacheSpec& spec, CacheArgs& out) {
   };
   switch (spec.type) {
     case CacheType::registry:
-      add("type=registry,ref=" + spec.ref, with_mode("type=registry,ref=" + spec.ref, spec.mode));
+      add("type=registry,ref=" + spec.ref + registry_attrs(spec, false),
+          with_mode("type=registry,ref=" + spec.ref, spec.mode) + registry_attrs(spec, true));
       break;
     case CacheType::local: {
       std::string src = spec.src.empty() ? spec.dest : spec.src;
@@ -35,7 +56,7 @@ void buildx_args(const CacheSpec& spec, CacheArgs& out) {
       add("type=gha,scope=" + spec.scope, with_mode("type=gha,scope=" + spec.scope, spec.mode));
       break;
     case CacheType::inline_cache:
-      add(spec.ref.empty() ? "" : "type=registry,ref=" + spec.ref, "type=inline");
+      add(spec.ref.empty() ? "" : "type=registry,ref=" + spec.ref + registry_attrs(spec, false), "type=inline");
       break;
   }
 }
@@ -49,6 +70,7 @@ void docker_args(const CacheSpec& spec, CacheArgs& out) {
       out.notes.push_back("cache " + quoted(spec.text) +
                           " is only read by docker without buildx, which cannot write a "
                           "registry cache (type=inline writes one into the image)");
+      if (std::string note = buildx_only_note(spec, "docker"); !note.empty()) out.notes.push_back(note);
       break;
     case CacheType::inline_cache:
       if (!spec.ref.empty()) out.args.insert(out.args.end(), {"--cache-from", spec.ref});
@@ -63,7 +85,9 @@ void docker_args(const CacheSpec& spec, CacheArgs& out) {
 }
 
 // buildah and podman keep layers in a repository (a name, no tag): the
-// per-platform tag becomes the last path component, lowercased.
+// per-platform tag becomes the last path component, lowercased. A loopback
+// cache registry gets --tls-verify=false (buildah has no plain-HTTP-only
+// switch), once.
 void buildah_args(const CacheSpec& original, const CacheSpec& spec, std::string_view backend,
                   CacheArgs& out) {
   if (spec.type != CacheType::registry) {
@@ -71,6 +95,7 @@ void buildah_args(const CacheSpec& original, const CacheSpec& spec, std::string_
                         std::string(backend) + "; building without it");
     return;
   }
+  if (std::string note = buildx_only_note(original, backend); !note.empty()) out.notes.push_back(note);
   size_t slash = spec.ref.rfind('/');
   size_t colon = spec.ref.find(':', slash == std::string::npos ? 0 : slash);
   std::string tag = spec.ref.substr(colon + 1);
@@ -78,6 +103,10 @@ void buildah_args(const CacheSpec& original, const CacheSpec& spec, std::string_
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::string repository = spec.ref.substr(0, colon) + "/" + tag;
   out.args.insert(out.args.end(), {"--cache-from", repository, "--cache-to", repository});
+  if (loopback_ref(spec.ref) &&
+      std::find(out.args.begin(), out.args.end(), "--tls-verify=false") == out.args.end()) {
+    out.args.push_back("--tls-verify=false");
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "engine/core/config_keys.hpp"
 #include "engine/core/error.hpp"
+#include "engine/image/shown.hpp"
 
 namespace polyarch::core {
 
@@ -42,15 +43,53 @@ std::string read_config(const fs::path& file) {
   return bytes;
 }
 
-}  // namespace
+// Deeper flow nesting ([ and {) than any polyarch.yml needs; more is
+// refused before yaml-cpp, which recurses once per level.
+constexpr int k_max_nesting = 100;
 
-void apply_config_file(const std::filesystem::path& file, build::BuildOptions& options) {
-  const std::string name = file.string();
-  const std::string bytes = read_config(file);
+// Throws bad_input "FILE:LINE:COL: nested deeper than 100 levels" at the
+// bracket that goes too deep; quoted strings and comments are skipped.
+void check_nesting(const std::string& name, std::string_view bytes) {
+  int depth = 0;
+  int line = 1;
+  int column = 0;
+  char quote = 0;
+  bool comment = false;
+  char previous = '\n';
+  for (char c : bytes) {
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      comment = false;
+    } else if (comment) {
+    } else if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
+      comment = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > k_max_nesting) {
+        throw bad_input(name + ":" + std::to_string(line) + ":" + std::to_string(column) +
+                        ": nested deeper than " + std::to_string(k_max_nesting) + " levels");
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+    previous = c;
+  }
+}
 
+// Applies the YAML text; messages may hold raw bytes of the file.
+void apply_text(const std::string& name, std::string_view bytes, build::BuildOptions& options) {
+  if (bytes.size() > k_max_config_bytes) {
+    throw bad_input(name + ": larger than 1 MiB; refusing it");
+  }
+  check_nesting(name, bytes);
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(bytes);
+    documents = YAML::LoadAll(std::string(bytes));
   } catch (const YAML::Exception& error) {
     throw bad_input(ConfigField::location(name, error.mark) + "invalid YAML: " + error.msg);
   }
@@ -75,6 +114,22 @@ void apply_config_file(const std::filesystem::path& file, build::BuildOptions& o
       throw field.error(it->first, field.name() + " is given twice");
     }
     apply_key(field, options);
+  }
+}
+
+}  // namespace
+
+void apply_config_file(const std::filesystem::path& file, build::BuildOptions& options) {
+  apply_config_text(file.string(), read_config(file), options);
+}
+
+void apply_config_text(const std::string& name, std::string_view bytes,
+                       build::BuildOptions& options) {
+  try {
+    apply_text(name, bytes, options);
+  } catch (const Error& error) {
+    // A value or a YAML parser message may quote control characters.
+    throw bad_input(image::escape_controls(error.what()));
   }
 }
 

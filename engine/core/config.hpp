@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "engine/build/options.hpp"
 #include "engine/core/env.hpp"
@@ -20,6 +21,10 @@ inline constexpr std::uintmax_t k_max_config_bytes = 1024 * 1024;
 // syntax error, an unknown or repeated key, or a bad value; and bad_input
 // `cannot read "FILE": …` / "FILE: larger than 1 MiB; refusing it".
 void apply_config_file(const std::filesystem::path& file, build::BuildOptions& options);
+
+// The same for text already read; `name` starts each message ("polyarch.yml").
+void apply_config_text(const std::string& name, std::string_view bytes,
+                       build::BuildOptions& options);
 
 // Sets in options each known POLYARCH_* variable that env gives a non-empty
 // value. Throws bad_input "POLYARCH_X: …" for a bad value, or for an unknown

@@ -31,9 +31,11 @@ void set_image(const std::string& value, build::BuildOptions& options) {
   options.images = std::move(images);
 }
 
+// Tags split at commas and line breaks; with a metadata-action rule
+// ("type=…", which holds commas) one entry a line.
 void set_tags(const std::string& value, build::BuildOptions& options) {
   std::vector<std::string> tags;
-  for (const std::string& item : split_list(value, ",\n")) tags.push_back(checked_tag(item));
+  for (const std::string& item : split_tags(value)) tags.push_back(checked_tag_or_rule(item));
   options.tags = std::move(tags);
 }
 

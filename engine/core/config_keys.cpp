@@ -100,8 +100,8 @@ bool switch_of(const ConfigField& field, SwitchWords words, const std::string& e
 
 void set_image(const ConfigField& field, build::BuildOptions& options) {
   std::vector<std::string> images;
-  for (auto& [text, node] : items_of(field, false)) {
-    located(field, node, [&] { images.push_back(checked_image(text)); });
+  for (auto& item : items_of(field, false)) {
+    located(field, item.second, [&] { images.push_back(checked_image(item.first)); });
   }
   if (images.empty()) throw field.error(field.value, "\"image\" must name at least one image");
   options.images = std::move(images);
@@ -109,8 +109,8 @@ void set_image(const ConfigField& field, build::BuildOptions& options) {
 
 void set_platforms(const ConfigField& field, build::BuildOptions& options) {
   std::vector<image::Platform> platforms;
-  for (auto& [text, node] : items_of(field, true)) {
-    located(field, node, [&] { add_platform(text, platforms); });
+  for (auto& item : items_of(field, true)) {
+    located(field, item.second, [&] { add_platform(item.first, platforms); });
   }
   if (platforms.empty()) {
     throw field.error(field.value, "\"platforms\" must name at least one platform");
@@ -140,10 +140,20 @@ void set_annotations(const ConfigField& field, build::BuildOptions& options) {
   options.annotations = map_of(field);
 }
 
+// Plain tags or references, or metadata-action rules ("type=…"), which
+// `polyarch build` expands from the CI's facts. A string holding a rule is
+// split at line breaks only (`tags: |` one rule a line, as metadata-action's
+// input); a list item is always one entry.
 void set_tags(const ConfigField& field, build::BuildOptions& options) {
+  std::vector<std::pair<std::string, YAML::Node>> items;
+  if (field.value.IsScalar()) {
+    for (std::string& text : split_tags(field.value.Scalar())) items.emplace_back(std::move(text), field.value);
+  } else {
+    items = items_of(field, false);
+  }
   std::vector<std::string> tags;
-  for (auto& [text, node] : items_of(field, true)) {
-    located(field, node, [&] { tags.push_back(checked_tag(text)); });
+  for (auto& item : items) {
+    located(field, item.second, [&] { tags.push_back(checked_tag_or_rule(item.first)); });
   }
   options.tags = std::move(tags);
 }

@@ -7,6 +7,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/strings.hpp"
 #include "engine/image/reference.hpp"
+#include "engine/metadata/rules.hpp"
 
 namespace polyarch::core {
 
@@ -72,6 +73,19 @@ std::string checked_tag(std::string_view text) {
                     ": a tag is up to 128 letters, digits, '_', '.' or '-', "
                     "and starts with a letter, digit or '_'");
   }
+  return std::string(text);
+}
+
+bool is_tag_rule(std::string_view text) { return trim(text).starts_with("type="); }
+
+std::vector<std::string> split_tags(std::string_view text) {
+  bool rules = text.find("type=") != std::string_view::npos;
+  return split_list(text, rules ? "\n" : ",\n");
+}
+
+std::string checked_tag_or_rule(std::string_view text) {
+  if (!is_tag_rule(text)) return checked_tag(text);
+  metadata::parse_rule(text);
   return std::string(text);
 }
 

@@ -36,6 +36,19 @@ std::string checked_backend(std::string_view text);
 // reference; throws bad_input `invalid tag "…": …` / `invalid reference "…": …`.
 std::string checked_tag(std::string_view text);
 
+// True for a tags entry in docker/metadata-action's rule syntax ("type=…").
+bool is_tag_rule(std::string_view text);
+
+// The tags entries in text: one a line when any is a rule (a rule holds
+// commas: "type=semver,pattern={{version}}"), else split at commas and
+// line breaks; trimmed, empty ones dropped.
+std::vector<std::string> split_tags(std::string_view text);
+
+// Returns text when it is a valid metadata-action rule ("type=…"), else
+// as checked_tag does; throws bad_input `invalid tag rule "…": …` or
+// checked_tag's errors.
+std::string checked_tag_or_rule(std::string_view text);
+
 // Returns text when it is an image name without tag; throws bad_input
 // `invalid image name "…": …`.
 std::string checked_image(std::string_view text);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "engine/image/shown.hpp"
 
 namespace polyarch::image {
 
@@ -21,7 +22,7 @@ static bool is_lower_hex(std::string_view text) {
 Digest Digest::parse(std::string_view text) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    throw bad_input("invalid digest " + quoted(std::string(text)) +
+    throw bad_input("invalid digest " + shown(text, 200, 100) +
                     ": expected ALGORITHM:HEX, e.g. sha256:<64 hex digits>");
   }
   std::string algorithm(text.substr(0, colon));
@@ -32,25 +33,25 @@ Digest Digest::parse(std::string_view text) {
     bool is_component = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
     bool is_separator = c == '+' || c == '.' || c == '_' || c == '-';
     if (!is_component && !(is_separator && !after_separator)) {
-      throw bad_input("invalid digest " + quoted(std::string(text)) +
-                      ": bad algorithm " + quoted(algorithm));
+      throw bad_input("invalid digest " + shown(text, 200, 100) +
+                      ": bad algorithm " + shown(algorithm));
     }
     after_separator = is_separator;
   }
   if (after_separator) {
-    throw bad_input("invalid digest " + quoted(std::string(text)) +
-                    ": bad algorithm " + quoted(algorithm));
+    throw bad_input("invalid digest " + shown(text, 200, 100) +
+                    ": bad algorithm " + shown(algorithm));
   }
   if (algorithm == "sha256" && (hex.size() != 64 || !is_lower_hex(hex))) {
-    throw bad_input("invalid digest " + quoted(std::string(text)) +
+    throw bad_input("invalid digest " + shown(text, 200, 100) +
                     ": sha256 needs 64 lowercase hex digits");
   }
   if (algorithm == "sha512" && (hex.size() != 128 || !is_lower_hex(hex))) {
-    throw bad_input("invalid digest " + quoted(std::string(text)) +
+    throw bad_input("invalid digest " + shown(text, 200, 100) +
                     ": sha512 needs 128 lowercase hex digits");
   }
   if (hex.size() < 32 || !is_lower_hex(hex)) {
-    throw bad_input("invalid digest " + quoted(std::string(text)) +
+    throw bad_input("invalid digest " + shown(text, 200, 100) +
                     ": expected at least 32 lowercase hex digits");
   }
   return Digest{algorithm, hex};

@@ -3,30 +3,48 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "engine/core/error.hpp"
+#include "engine/image/gzip_writer_blocks.hpp"
 
 namespace polyarch::image {
 
 namespace {
 
-constexpr size_t k_out_buffer_size = size_t{1} << 16;
-constexpr int k_gzip_window_bits = 15 + 16;  // 32 KiB window, gzip wrapper
-constexpr int k_memory_level = 8;
-constexpr int k_os_unknown = 255;  // gzip "OS" byte: not tied to the build host
+using gzip_blocks::Block;
+using gzip_blocks::k_block_size;
+using gzip_blocks::k_dictionary_size;
 
-std::string zlib_message(const z_stream& stream, int code) {
-  if (stream.msg != nullptr) return stream.msg;
-  return "zlib error " + std::to_string(code);
+constexpr int k_max_threads = 16;
+constexpr unsigned char k_os_unknown = 255;  // gzip "OS" byte: not tied to the build host
+
+// The gzip header zlib writes for these settings: magic, deflate, no flags
+// (so no name), mtime 0, XFL by level (2 slowest, 4 fastest), OS unknown.
+void gzip_header(unsigned char out[10], int level) {
+  unsigned char extra = level == 9 ? 2 : level < 2 ? 4 : 0;
+  const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, extra, k_os_unknown};
+  std::memcpy(out, header, sizeof header);
+}
+
+void put_le32(unsigned char* out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
+}
+
+int thread_count(int requested) {
+  if (requested > 0) return std::min(requested, k_max_threads);
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(cores, 1, k_max_threads);
 }
 
 }  // namespace
 
-GzipWriter::GzipWriter(const std::filesystem::path& dir, int level) : m_out(k_out_buffer_size) {
+GzipWriter::GzipWriter(const std::filesystem::path& dir, int level, int threads) {
   if (level < 0 || level > 9) {
     throw bad_input("invalid gzip level " + quoted(std::to_string(level)) +
                     ": expected a number from 0 to 9");
@@ -38,23 +56,16 @@ GzipWriter::GzipWriter(const std::filesystem::path& dir, int level) : m_out(k_ou
                   std::strerror(errno));
   }
   m_path = pattern;
-  int code = deflateInit2(&m_zstream, level, Z_DEFLATED, k_gzip_window_bits, k_memory_level,
-                          Z_DEFAULT_STRATEGY);
-  if (code != Z_OK) throw failure("cannot start gzip: " + zlib_message(m_zstream, code));
-  m_zstream_ready = true;
-  m_header.text = 0;
-  m_header.time = 0;
-  m_header.os = k_os_unknown;
-  m_header.name = Z_NULL;
-  m_header.comment = Z_NULL;
-  m_header.extra = Z_NULL;
-  m_header.hcrc = 0;
-  code = deflateSetHeader(&m_zstream, &m_header);
-  if (code != Z_OK) throw failure("cannot start gzip: " + zlib_message(m_zstream, code));
+  m_compressor = std::make_unique<gzip_blocks::BlockCompressor>(level, thread_count(threads));
+  m_current = std::make_unique<Block>();
+  m_current->input.reserve(k_block_size);
+  unsigned char header[10];
+  gzip_header(header, level);
+  write_out(header, sizeof header);
 }
 
 GzipWriter::~GzipWriter() {
-  if (m_zstream_ready) deflateEnd(&m_zstream);
+  m_compressor.reset();  // stops the workers before the blocks go
   if (m_fd >= 0) ::close(m_fd);
   if (!m_path.empty()) {
     std::error_code ignored;
@@ -66,22 +77,22 @@ void GzipWriter::write(const void* data, size_t size) {
   m_uncompressed.update(data, size);
   const auto* bytes = static_cast<const unsigned char*>(data);
   while (size > 0) {
-    // avail_in is 32 bits wide; feed huge buffers in slices.
-    uInt slice = size > (uInt{1} << 30) ? (uInt{1} << 30) : static_cast<uInt>(size);
-    m_zstream.next_in = const_cast<unsigned char*>(bytes);
-    m_zstream.avail_in = slice;
-    deflate_all(Z_NO_FLUSH);
-    bytes += slice;
-    size -= slice;
+    std::vector<unsigned char>& input = m_current->input;
+    size_t n = std::min(size, k_block_size - input.size());
+    input.insert(input.end(), bytes, bytes + n);
+    bytes += n;
+    size -= n;
+    if (input.size() == k_block_size) submit_current(false);
   }
 }
 
 GzipWriter::Result GzipWriter::finish() {
-  m_zstream.next_in = nullptr;
-  m_zstream.avail_in = 0;
-  deflate_all(Z_FINISH);
-  deflateEnd(&m_zstream);
-  m_zstream_ready = false;
+  submit_current(true);
+  while (m_compressor->queued() > 0) write_finished(true);
+  unsigned char trailer[8];
+  put_le32(trailer, static_cast<uint32_t>(m_crc));
+  put_le32(trailer + 4, static_cast<uint32_t>(m_input_size));  // ISIZE: modulo 2^32
+  write_out(trailer, sizeof trailer);
   if (::close(m_fd) != 0) {
     m_fd = -1;
     throw failure("cannot write " + quoted(m_path.string()) + ": " + std::strerror(errno));
@@ -90,20 +101,42 @@ GzipWriter::Result GzipWriter::finish() {
   return Result{m_uncompressed.finish(), m_compressed.finish(), m_size};
 }
 
-void GzipWriter::deflate_all(int flush) {
-  // Runs deflate until it has taken all input (and, on Z_FINISH, ended the stream).
-  while (true) {
-    m_zstream.next_out = m_out.data();
-    m_zstream.avail_out = static_cast<uInt>(m_out.size());
-    int code = deflate(&m_zstream, flush);
-    if (code != Z_OK && code != Z_STREAM_END && code != Z_BUF_ERROR) {
-      throw failure("cannot compress a layer: " + zlib_message(m_zstream, code));
+void GzipWriter::submit_current(bool last) {
+  Block& block = *m_current;
+  block.last = last;
+  block.dictionary = m_window;
+  // The next block's dictionary: the last 32 KiB of everything so far.
+  const auto& input = block.input;
+  if (input.size() >= k_dictionary_size) {
+    m_window.assign(input.end() - static_cast<long>(k_dictionary_size), input.end());
+  } else {
+    m_window.insert(m_window.end(), input.begin(), input.end());
+    if (m_window.size() > k_dictionary_size) {
+      m_window.erase(m_window.begin(),
+                     m_window.end() - static_cast<long>(k_dictionary_size));
     }
-    write_out(m_out.data(), m_out.size() - m_zstream.avail_out);
-    if (flush == Z_FINISH ? code == Z_STREAM_END
-                          : (m_zstream.avail_in == 0 && m_zstream.avail_out != 0)) {
-      return;
-    }
+  }
+  m_compressor->submit(std::move(m_current));
+  if (m_spare.empty()) {
+    m_current = std::make_unique<Block>();
+    m_current->input.reserve(k_block_size);
+  } else {
+    m_current = std::move(m_spare.back());
+    m_spare.pop_back();
+    m_current->input.clear();
+  }
+  write_finished(false);
+  while (m_compressor->queued() >= m_compressor->max_queued()) write_finished(true);
+}
+
+void GzipWriter::write_finished(bool wait) {
+  while (std::unique_ptr<Block> block = m_compressor->next(wait)) {
+    if (!block->error.empty()) throw failure("cannot compress a layer: " + block->error);
+    m_crc = crc32_combine(m_crc, block->crc, static_cast<z_off_t>(block->input.size()));
+    m_input_size += static_cast<int64_t>(block->input.size());
+    write_out(block->output.data(), block->output.size());
+    m_spare.push_back(std::move(block));
+    if (wait) return;  // one is enough; the caller loops
   }
 }
 

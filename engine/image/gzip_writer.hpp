@@ -1,20 +1,29 @@
 #pragma once
-// A gzip stream into a temp file, hashing the bytes on both sides of zlib.
-
-#include <zlib.h>
+// A gzip stream into a temp file, hashing the bytes on both sides of zlib,
+// compressed on several cores with output that does not depend on how many.
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include "engine/image/digest.hpp"
 
 namespace polyarch::image {
 
-// Compresses what it is given into a new temp file with a deterministic gzip
-// header (mtime 0, no name), computing the sha256 of the uncompressed and of
-// the compressed bytes in the same pass. The temp file is removed when the
-// writer is destroyed unless it was moved away by then.
+namespace gzip_blocks {
+class BlockCompressor;
+struct Block;
+}  // namespace gzip_blocks
+
+// Compresses what it is given into a new temp file as one gzip member with a
+// deterministic header (mtime 0, no name), computing the sha256 of the
+// uncompressed and of the compressed bytes in the same pass. The input is
+// cut into 128 KiB blocks deflated independently (each primed with the 32 KiB
+// before it, ending on a byte boundary), as pigz does, so the bytes are the
+// same for any number of threads; memory stays bounded whatever the size.
+// The temp file is removed when the writer is destroyed unless it was moved
+// away by then.
 class GzipWriter {
  public:
   // What finish() hands back.
@@ -24,9 +33,10 @@ class GzipWriter {
     int64_t size = 0;     // size of the gzip file in bytes
   };
 
-  // Creates a temp file "dir/.tmp-XXXXXX"; throws bad_input for a level
-  // outside 0..9 and failure when the file can't be created.
-  GzipWriter(const std::filesystem::path& dir, int level);
+  // Creates a temp file "dir/.tmp-XXXXXX" and compresses on `threads`
+  // threads (0: one per core); throws bad_input for a level outside 0..9 and
+  // failure when the file can't be created.
+  GzipWriter(const std::filesystem::path& dir, int level, int threads = 0);
   ~GzipWriter();
   GzipWriter(const GzipWriter&) = delete;
   GzipWriter& operator=(const GzipWriter&) = delete;
@@ -40,15 +50,18 @@ class GzipWriter {
   Result finish();
 
  private:
-  void deflate_all(int flush);
+  void submit_current(bool last);
+  void write_finished(bool wait);
   void write_out(const unsigned char* data, size_t size);
 
   std::filesystem::path m_path;
   int m_fd = -1;
-  z_stream m_zstream{};
-  gz_header m_header{};  // zlib keeps a pointer to it until the header is out
-  bool m_zstream_ready = false;
-  std::vector<unsigned char> m_out;
+  std::unique_ptr<gzip_blocks::BlockCompressor> m_compressor;
+  std::unique_ptr<gzip_blocks::Block> m_current;              // filling up
+  std::vector<std::unique_ptr<gzip_blocks::Block>> m_spare;  // written, for reuse
+  std::vector<unsigned char> m_window;  // the last 32 KiB given so far
+  unsigned long m_crc = 0;              // crc32 of the blocks written so far
+  int64_t m_input_size = 0;
   Sha256 m_uncompressed;
   Sha256 m_compressed;
   int64_t m_size = 0;

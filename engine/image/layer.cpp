@@ -294,7 +294,7 @@ Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
   if (ec) {
     throw failure("cannot create " + quoted(temp_dir.string()) + ": " + ec.message());
   }
-  GzipWriter gzip(temp_dir, options.gzip_level);
+  GzipWriter gzip(temp_dir, options.gzip_level, options.threads);
   Utf8Ctype utf8;
   TarWriter tar(gzip, options.mtime);
   for (const auto& [name, entry] : entries) tar.add(name, entry);

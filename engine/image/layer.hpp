@@ -18,6 +18,7 @@ struct LayerSource {
 struct LayerOptions {
   int64_t mtime = 0;      // every entry's mtime (SOURCE_DATE_EPOCH, default 0)
   int gzip_level = 6;
+  int threads = 0;        // gzip threads (0: one per core); the bytes are the same for any
 };
 
 struct Layer {

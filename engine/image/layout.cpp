@@ -46,6 +46,14 @@ LayoutDir LayoutDir::open(const fs::path& root) {
   return layout;
 }
 
+std::string LayoutDir::shown() const {
+  return m_shown.empty() ? quoted(m_root.string()) : m_shown;
+}
+
+std::string LayoutDir::index_name() const {
+  return m_shown.empty() ? (m_root / "index.json").string() : "index.json in " + m_shown;
+}
+
 fs::path LayoutDir::blob_path(const Digest& digest) const {
   return m_root / "blobs" / digest.algorithm / digest.hex;
 }
@@ -69,23 +77,36 @@ void LayoutDir::adopt_blob(const fs::path& file, const Digest& digest) {
   if (ec) throw failure("cannot write " + quoted(target.string()) + ": " + ec.message());
 }
 
+// Reads a file that is read whole (index.json, manifests, configs), refusing
+// one larger than k_max_whole_read; `what` names it in the message.
+static std::string read_small(const fs::path& path, const std::string& what) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (!ec && size > k_max_whole_read) {
+    throw failure(what + " is larger than 4 MiB; refusing to read it");
+  }
+  return core::read_file(path);
+}
+
 std::string LayoutDir::read_blob(const Digest& digest) const {
   fs::path path = blob_path(digest);
   if (!fs::exists(path)) {
-    throw failure("blob " + digest.str() + " is missing from " + quoted(m_root.string()));
+    throw failure("blob " + digest.str() + " is missing from " + shown());
   }
-  std::string bytes = core::read_file(path);
+  std::string bytes = read_small(path, "blob " + digest.str() + " in " + shown());
   if (digest.algorithm == "sha256" && sha256(bytes) != digest) {
-    throw failure("blob " + digest.str() + " in " + quoted(m_root.string()) +
+    throw failure("blob " + digest.str() + " in " + shown() +
                   " does not match its digest");
   }
   return bytes;
 }
 
-std::string LayoutDir::read_index_bytes() const { return core::read_file(m_root / "index.json"); }
+std::string LayoutDir::read_index_bytes() const {
+  return read_small(m_root / "index.json", index_name());
+}
 
 Index LayoutDir::read_index() const {
-  return parse_index(read_index_bytes(), (m_root / "index.json").string());
+  return parse_index(read_index_bytes(), index_name());
 }
 
 void LayoutDir::write_index(const Index& index) {
@@ -122,11 +143,11 @@ Descriptor LayoutDir::resolve(const std::string& ref_name) const {
   Index index = read_index();
   if (ref_name.empty()) {
     if (index.manifests.empty()) {
-      throw failure(quoted(m_root.string()) + " holds no image");
+      throw failure(shown() + " holds no image");
     }
     for (const auto& d : index.manifests) {
       if (d.digest != index.manifests.front().digest) {
-        throw failure(quoted(m_root.string()) + " holds several images; name one with :NAME (" +
+        throw failure(shown() + " holds several images; name one with :NAME (" +
                       ref_names(index) + ")");
       }
     }
@@ -136,7 +157,7 @@ Descriptor LayoutDir::resolve(const std::string& ref_name) const {
     auto it = d.annotations.find(std::string(k_ref_name_annotation));
     if (it != d.annotations.end() && it->second == ref_name) return d;
   }
-  throw failure("no image named " + quoted(ref_name) + " in " + quoted(m_root.string()) +
+  throw failure("no image named " + quoted(ref_name) + " in " + shown() +
                 " (names: " + ref_names(index) + ")");
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // OCI image layouts: a directory (oci-dir:PATH) or a tar archive of one (oci:PATH).
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -12,6 +13,10 @@
 namespace polyarch::image {
 
 namespace fs = std::filesystem;
+
+// The largest index.json or blob read whole (manifests, configs), as
+// registries limit manifests.
+inline constexpr uintmax_t k_max_whole_read = 4 << 20;
 
 // An OCI image layout directory: oci-layout, index.json, blobs/<alg>/<hex>.
 class LayoutDir {
@@ -26,6 +31,9 @@ class LayoutDir {
   static LayoutDir open(const fs::path& root);
 
   const fs::path& root() const { return m_root; }
+  // Names the layout in messages as `shown` (an archive it was unpacked
+  // from, already quoted) rather than by its directory.
+  void show_as(std::string shown) { m_shown = std::move(shown); }
   fs::path blob_path(const Digest& digest) const;
   bool has_blob(const Digest& digest) const;
 
@@ -33,8 +41,8 @@ class LayoutDir {
   Descriptor put_blob(std::string_view media_type, std::string_view bytes);
   // Moves a finished file into place as the blob with this digest.
   void adopt_blob(const fs::path& file, const Digest& digest);
-  // Reads a whole blob, verifying its digest; throws failure when missing
-  // or when the bytes do not match.
+  // Reads a whole blob, verifying its digest; throws failure when missing,
+  // larger than k_max_whole_read, or when the bytes do not match.
   std::string read_blob(const Digest& digest) const;
 
   // The top-level index.json, parsed / as exact bytes.
@@ -52,7 +60,11 @@ class LayoutDir {
   Descriptor resolve(const std::string& ref_name) const;
 
  private:
+  std::string shown() const;       // the layout, for messages
+  std::string index_name() const;  // its index.json, for messages
+
   fs::path m_root;
+  std::string m_shown;
 };
 
 // Where an image layout lives, as the user wrote it.
@@ -76,7 +88,8 @@ void pack_layout(const LayoutDir& layout, const fs::path& archive);
 
 // Extracts an OCI layout archive into `dest` (an empty directory) and opens
 // it. Refuses, with failure naming the entry, any entry with an absolute
-// path, a ".." component, a symlink or hard link, a device, fifo or socket.
+// path, a ".." component, a symlink or hard link, a sparse file, a device,
+// fifo or socket.
 LayoutDir unpack_layout(const fs::path& archive, const fs::path& dest);
 
 // An opened layout of either kind; archives are unpacked into a temp dir

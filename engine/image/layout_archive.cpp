@@ -60,6 +60,8 @@ std::string unsafe_reason(archive_entry* entry, const std::string& name) {
     if (part == "..") return "has a \"..\" component";
   }
   if (archive_entry_hardlink(entry) != nullptr) return "is a hard link";
+  // A layout has no holes; a sparse entry could claim any size at no cost.
+  if (archive_entry_sparse_count(entry) > 0) return "is a sparse file";
   switch (archive_entry_filetype(entry)) {
     case AE_IFREG: return "";
     case AE_IFDIR: return "";
@@ -165,12 +167,17 @@ LayoutDir unpack_layout(const fs::path& archive_path, const fs::path& dest) {
   }
   if (status != ARCHIVE_EOF) throw archive_error(in.get(), "cannot read " + source);
   try {
-    return LayoutDir::open(dest);
+    LayoutDir layout = LayoutDir::open(dest);
+    layout.show_as(source);
+    return layout;
   } catch (const Error& e) {
     // Name the user's archive, not the directory it was unpacked into.
     std::string message = e.what();
     std::string prefix = quoted(dest.string());
     if (message.starts_with(prefix)) message = source + message.substr(prefix.size());
+    // Files inside it are named relative to the layout: "index.json".
+    std::string inside = (dest / "").string();
+    for (size_t at; (at = message.find(inside)) != std::string::npos;) message.erase(at, inside.size());
     throw failure(message);
   }
 }

@@ -24,7 +24,36 @@ Annotations get_annotations(const Json& json, std::string_view what) {
 
 }  // namespace
 
+// Deeper JSON than any manifest, index or config needs; more is refused
+// before parsing, as serializing or copying it would recurse that deep.
+constexpr size_t k_max_json_depth = 64;
+
+// True when arrays and objects in bytes nest deeper than k_max_json_depth
+// (brackets inside strings do not count).
+static bool nests_too_deep(std::string_view bytes) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    char c = bytes[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > k_max_json_depth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 Json parse_json(std::string_view bytes, std::string_view what) {
+  if (nests_too_deep(bytes)) {
+    throw failure("invalid JSON in " + std::string(what) + ": nested deeper than " +
+                  std::to_string(k_max_json_depth) + " levels");
+  }
   try {
     return Json::parse(bytes);
   } catch (const Json::parse_error& e) {

@@ -8,6 +8,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/strings.hpp"
+#include "engine/image/shown.hpp"
 
 namespace polyarch::image {
 
@@ -126,7 +127,7 @@ Platform normalize(Platform platform) {
 Platform parse_platform(std::string_view text) {
   std::string_view input = trim(text);
   if (input.empty()) throw bad_input("empty platform: " + std::string(k_usage));
-  std::string shown = quoted(std::string(input));
+  std::string whole = shown(input);
 
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
@@ -135,8 +136,9 @@ Platform parse_platform(std::string_view text) {
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (parts.size() > 3) {
-    throw bad_input("invalid platform " + shown + ": " + std::string(k_usage));
+  bool empty_part = std::any_of(parts.begin(), parts.end(), [](auto p) { return p.empty(); });
+  if (parts.size() > 3 || empty_part) {
+    throw bad_input("invalid platform " + whole + ": " + std::string(k_usage));
   }
 
   Platform platform;
@@ -161,8 +163,8 @@ Platform parse_platform(std::string_view text) {
 
   platform.os = lower(os_part);
   if (!contains(k_known_os, platform.os)) {
-    throw bad_input("unknown platform " + shown + ": unknown operating system " +
-                    quoted(std::string(os_part)) + suggestion(platform.os, k_known_os));
+    throw bad_input("unknown platform " + whole + ": unknown operating system " +
+                    shown(os_part) + suggestion(platform.os, k_known_os));
   }
   if (parts.size() == 1 && arch_part.empty()) return platform;
 
@@ -170,13 +172,12 @@ Platform parse_platform(std::string_view text) {
   platform.variant = std::string(variant_part);
   platform = normalize(platform);
   if (!contains(k_known_arch, platform.architecture)) {
-    throw bad_input("unknown platform " + shown + ": unknown architecture " +
-                    quoted(std::string(arch_part)) +
+    throw bad_input("unknown platform " + whole + ": unknown architecture " + shown(arch_part) +
                     suggestion(platform.architecture, k_known_arch));
   }
   if (!variant_allowed(platform.architecture, platform.variant)) {
-    throw bad_input("unknown platform " + shown + ": unknown variant " +
-                    quoted(std::string(variant_part)) + " for " + platform.architecture);
+    throw bad_input("unknown platform " + whole + ": unknown variant " + shown(variant_part) +
+                    " for " + platform.architecture);
   }
   return platform;
 }

@@ -6,6 +6,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/image/digest.hpp"
+#include "engine/image/shown.hpp"
 
 namespace polyarch::image {
 
@@ -13,17 +14,7 @@ namespace {
 
 constexpr size_t k_name_max = 255;   // NameTotalLengthMax in distribution/reference
 constexpr size_t k_tag_max = 128;    // [\w][\w.-]{0,127}
-constexpr size_t k_quote_max = 64;   // longer values are cut in messages
-constexpr size_t k_quote_keep = 40;  // ... to this many bytes plus "…"
 constexpr std::string_view k_legacy_registry = "index.docker.io";
-
-// Quotes a value for a message, cutting long ones at a UTF-8 boundary.
-std::string shown(std::string_view text) {
-  if (text.size() <= k_quote_max) return quoted(std::string(text));
-  size_t cut = k_quote_keep;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return quoted(std::string(text.substr(0, cut)) + "\u2026");
-}
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
@@ -123,6 +114,11 @@ Reference parse(std::string_view text, const std::string& label, bool whole) {
     return bad_input(label + " " + shown(text) + ": " + what);
   };
   if (text.empty()) throw fail(whole ? "empty reference" : "empty name");
+  if (std::any_of(text.begin(), text.end(), [](char c) {
+        return is_control(c) && !std::isspace(static_cast<unsigned char>(c));
+      })) {
+    throw fail("contains control characters");
+  }
   if (has_space_or_non_ascii(text)) throw fail("contains whitespace or non-ASCII characters");
 
   // Split name[:tag][@digest]; a tag's ':' comes after the last '/'.
@@ -167,9 +163,6 @@ Reference parse(std::string_view text, const std::string& label, bool whole) {
     if (next == std::string_view::npos) break;
     start = next + 1;
   }
-  if (name.size() > k_name_max) {
-    throw fail("repository name must not exceed " + std::to_string(k_name_max) + " characters");
-  }
   if (has_tag && !valid_tag(tag)) throw fail("invalid tag " + shown(tag));
   if (has_digest) {
     try {
@@ -186,6 +179,10 @@ Reference parse(std::string_view text, const std::string& label, bool whole) {
   ref.repository = std::string(path);
   if (ref.registry == k_default_registry && path.find('/') == std::string_view::npos) {
     ref.repository = "library/" + ref.repository;
+  }
+  // As docker does, the limit applies to the normalized name ("docker.io/library/x").
+  if (ref.name().size() > k_name_max) {
+    throw fail("repository name must not exceed " + std::to_string(k_name_max) + " characters");
   }
   ref.tag = std::string(tag);
   if (whole && !has_tag && !has_digest) ref.tag = "latest";

@@ -8,11 +8,15 @@ namespace polyarch::publish {
 
 bool BlobPipe::write(const char* data, size_t size) {
   std::unique_lock lock(m_mutex);
+  if (m_ring.empty()) m_ring.resize(m_capacity);
   while (size > 0) {
-    m_changed.wait(lock, [&] { return m_abandoned || m_buffer.size() < m_capacity; });
+    m_changed.wait(lock, [&] { return m_abandoned || m_used < m_capacity; });
     if (m_abandoned) return false;
-    size_t n = std::min(size, m_capacity - m_buffer.size());
-    m_buffer.insert(m_buffer.end(), data, data + n);
+    // Into the free space after the unread bytes, up to the end of the ring.
+    size_t end = (m_start + m_used) % m_capacity;
+    size_t n = std::min({size, m_capacity - m_used, m_capacity - end});
+    std::copy_n(data, n, m_ring.data() + end);
+    m_used += n;
     data += n;
     size -= n;
     m_changed.notify_all();
@@ -30,11 +34,14 @@ void BlobPipe::close(std::string error) {
 size_t BlobPipe::read(int64_t offset, char* buffer, size_t size) {
   std::unique_lock lock(m_mutex);
   if (offset != m_position) throw failure("a streamed blob cannot be sent again from the start");
-  m_changed.wait(lock, [&] { return !m_buffer.empty() || m_closed; });
+  m_changed.wait(lock, [&] { return m_used > 0 || m_closed; });
   if (!m_error.empty()) throw failure(m_error);
-  size_t n = std::min(size, m_buffer.size());
-  std::copy_n(m_buffer.begin(), n, buffer);
-  m_buffer.erase(m_buffer.begin(), m_buffer.begin() + static_cast<long>(n));
+  if (m_used == 0) return 0;
+  // From the oldest unread byte, up to the end of the ring.
+  size_t n = std::min({size, m_used, m_capacity - m_start});
+  std::copy_n(m_ring.data() + m_start, n, buffer);
+  m_start = (m_start + n) % m_capacity;
+  m_used -= n;
   m_position += static_cast<int64_t>(n);
   m_changed.notify_all();
   return n;

@@ -3,9 +3,9 @@
 // upload reads from it, so registry-to-registry copies never touch the disk.
 
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace polyarch::publish {
 
@@ -27,8 +27,10 @@ class BlobPipe {
  private:
   std::mutex m_mutex;
   std::condition_variable m_changed;
-  std::deque<char> m_buffer;
+  std::vector<char> m_ring;  // m_capacity bytes, used as a ring
   size_t m_capacity;
+  size_t m_start = 0;        // where the oldest unread byte is
+  size_t m_used = 0;         // unread bytes
   int64_t m_position = 0;
   bool m_closed = false;
   bool m_abandoned = false;

@@ -7,6 +7,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/image/media_types.hpp"
+#include "engine/publish/parallel.hpp"
 
 namespace polyarch::publish {
 
@@ -42,27 +43,25 @@ void plan_manifest(ImageStore& from, const Descriptor& d, const std::string& byt
   plan.manifests.emplace_back(d, bytes);
 }
 
-// Runs work(i) for i in [0, count) on up to jobs threads; rethrows the first error.
-void parallel_for(size_t count, int jobs, const std::function<void(size_t)>& work) {
-  std::atomic<size_t> next{0};
-  std::mutex mutex;
-  std::exception_ptr first_error;
-  auto worker = [&] {
-    for (size_t i; (i = next++) < count;) {
-      try {
-        work(i);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!first_error) first_error = std::current_exception();
-        next = count;
-      }
+// Tries of one blob: a transfer that fails (a lost upload session, a
+// download cut short) starts again from scratch, HEAD first.
+constexpr int k_blob_attempts = 3;
+
+enum class Transfer { skipped, copied, mounted };
+
+// Puts blob into `to` unless it is there; says how it got there.
+Transfer transfer_blob(ImageStore& from, ImageStore& to, const Descriptor& blob) {
+  // A mount needs no HEAD first: the registry answers 201 either way.
+  if (to.mount_blob(blob, from)) return Transfer::mounted;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      // Present on a later try: the failed one landed after all.
+      if (to.has_blob(blob)) return attempt == 1 ? Transfer::skipped : Transfer::copied;
+      return to.write_blob(blob, from) ? Transfer::mounted : Transfer::copied;
+    } catch (const Error& error) {
+      if (error.kind() != ErrorKind::failure || attempt == k_blob_attempts) throw;
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < std::min<int>(jobs, static_cast<int>(count)); ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& thread : threads) thread.join();
-  if (first_error) std::rethrow_exception(first_error);
+  }
 }
 
 }  // namespace
@@ -117,7 +116,14 @@ CopyResult copy_image(ImageStore& from, const FetchedManifest& top, ImageStore& 
       result.bytes = image::to_bytes(index);
       result.top = image::describe(top.descriptor.media_type, result.bytes);
     }
-    for (const auto& child : result.children) plan_manifest(from, child, from.read_manifest(child), plan);
+    // The children's bytes at once where the store allows, then planned in order.
+    std::vector<std::string> children(result.children.size());
+    parallel_for(children.size(), from.concurrent_manifests() ? options.jobs : 1, [&](size_t i) {
+      children[i] = from.read_manifest(result.children[i]);
+    });
+    for (size_t i = 0; i < children.size(); ++i) {
+      plan_manifest(from, result.children[i], children[i], plan);
+    }
   } else {
     plan_manifest(from, top.descriptor, top.bytes, plan);
     plan.manifests.pop_back();  // the top is written below, under its tags
@@ -126,11 +132,12 @@ CopyResult copy_image(ImageStore& from, const FetchedManifest& top, ImageStore& 
   std::atomic<int> copied{0}, skipped{0}, mounted{0};
   parallel_for(plan.blobs.size(), options.jobs, [&](size_t i) {
     const Descriptor& blob = plan.blobs[i];
-    if (to.has_blob(blob)) {
+    Transfer how = transfer_blob(from, to, blob);
+    if (how == Transfer::skipped) {
       ++skipped;
       return;
     }
-    bool was_mounted = to.write_blob(blob, from);
+    bool was_mounted = how == Transfer::mounted;
     ++(was_mounted ? mounted : copied);
     if (options.log) {
       options.log((was_mounted ? "mounted " : "copied ") + blob.digest.str() + " (" +
@@ -141,11 +148,24 @@ CopyResult copy_image(ImageStore& from, const FetchedManifest& top, ImageStore& 
   result.blobs_skipped = skipped;
   result.blobs_mounted = mounted;
 
-  for (const auto& [descriptor, bytes] : plan.manifests) {
-    if (!to.has_manifest(descriptor)) to.write_manifest(descriptor, bytes, "");
+  // Image manifests need only blobs, so they go at once; an index needs its
+  // children, so indexes go after them in order, and the top last.
+  int manifest_jobs = to.concurrent_manifests() ? options.jobs : 1;
+  std::vector<size_t> images, indexes;
+  for (size_t i = 0; i < plan.manifests.size(); ++i) {
+    bool index = media_type::is_index(plan.manifests[i].first.media_type);
+    (index ? indexes : images).push_back(i);
   }
-  if (tags.empty()) to.write_manifest(result.top, result.bytes, "");
-  for (const auto& tag : tags) to.write_manifest(result.top, result.bytes, tag);
+  auto write_child = [&](size_t i) {
+    const auto& [descriptor, bytes] = plan.manifests[i];
+    if (!to.has_manifest(descriptor)) to.write_manifest(descriptor, bytes, "");
+  };
+  parallel_for(images.size(), manifest_jobs, [&](size_t i) { write_child(images[i]); });
+  for (size_t i : indexes) write_child(i);
+  std::vector<std::string> names = tags.empty() ? std::vector<std::string>{""} : tags;
+  parallel_for(names.size(), manifest_jobs, [&](size_t i) {
+    to.write_manifest(result.top, result.bytes, names[i]);
+  });
   to.commit();
   return result;
 }

@@ -38,13 +38,17 @@ class RegistryStore : public ImageStore {
     return m_client.head_blob(m_repository, d.digest).has_value();
   }
 
-  bool write_blob(const Descriptor& d, ImageStore& from) override {
+  bool mount_blob(const Descriptor& d, ImageStore& from) override {
     auto* same = dynamic_cast<RegistryStore*>(&from);
-    if (same != nullptr && same->m_client.registry() == m_client.registry() &&
-        same->m_repository != m_repository &&
-        m_client.mount_blob(m_repository, d.digest, same->m_repository)) {
-      return true;
-    }
+    return same != nullptr && same->m_client.registry() == m_client.registry() &&
+           same->m_repository != m_repository &&
+           m_client.mount_blob(m_repository, d.digest, same->m_repository);
+  }
+
+  bool concurrent_manifests() const override { return true; }
+
+  bool write_blob(const Descriptor& d, ImageStore& from) override {
+    if (mount_blob(d, from)) return true;
     if (auto reader = from.blob_reader(d)) {
       m_client.upload_blob(m_repository, d.digest, d.size, reader);
       return false;

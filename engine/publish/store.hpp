@@ -33,6 +33,11 @@ class ImageStore {
   virtual registry::BodyReader blob_reader(const Descriptor&) { return {}; }
 
   virtual bool has_blob(const Descriptor& descriptor) = 0;
+  // Makes a blob of `from` appear here without transferring it (a registry's
+  // cross-repository mount); false when this store cannot, or it failed.
+  virtual bool mount_blob(const Descriptor&, ImageStore&) { return false; }
+  // True when manifests may be read and written from several threads at once.
+  virtual bool concurrent_manifests() const { return false; }
   // Writes a blob read from `from`; returns true when it was mounted rather
   // than transferred.
   virtual bool write_blob(const Descriptor& descriptor, ImageStore& from) = 0;

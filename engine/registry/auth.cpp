@@ -7,6 +7,7 @@
 
 #include "engine/core/base64.hpp"
 #include "engine/core/error.hpp"
+#include "engine/image/shown.hpp"
 
 namespace polyarch::registry {
 
@@ -157,7 +158,11 @@ class ChallengeParser {
 }  // namespace
 
 std::vector<Challenge> parse_www_authenticate(std::string_view header) {
-  return ChallengeParser(header).parse();
+  try {
+    return ChallengeParser(header).parse();
+  } catch (const Error& e) {
+    throw failure(image::escape_controls(e.what()));  // it may quote any byte
+  }
 }
 
 std::string repository_scope(const std::string& repository, bool push) {
@@ -166,9 +171,14 @@ std::string repository_scope(const std::string& repository, bool push) {
 
 namespace {
 
-// Tokens live at least this long (as Docker assumes) and are dropped this early.
+// Tokens live at least this long (as Docker assumes) and are dropped this early;
+// a longer life than a day is cut to a day.
 constexpr std::chrono::seconds k_min_token_life{60};
+constexpr std::chrono::seconds k_max_token_life{24 * 60 * 60};
 constexpr std::chrono::seconds k_expiry_margin{5};
+// Limits on what a token server may send: its answer and the token in it.
+constexpr size_t k_max_token_answer = 1 << 20;
+constexpr size_t k_max_token_size = 64 << 10;
 // The m_tokens key holding the Basic header; scope keys never start with a space.
 const std::string k_basic_key = " basic";
 
@@ -231,8 +241,12 @@ Challenge pick_challenge(const HttpResponse& response, const std::string& regist
   std::vector<Challenge> challenges;
   auto [first, last] = response.headers.equal_range("WWW-Authenticate");
   for (auto it = first; it != last; ++it) {
-    auto parsed = parse_www_authenticate(it->second);
-    challenges.insert(challenges.end(), parsed.begin(), parsed.end());
+    try {
+      auto parsed = parse_www_authenticate(it->second);
+      challenges.insert(challenges.end(), parsed.begin(), parsed.end());
+    } catch (const Error& e) {
+      throw failure("registry " + registry + " sent an " + e.what());
+    }
   }
   if (challenges.empty()) {
     throw failure("registry " + registry + " answered 401 without a WWW-Authenticate challenge");
@@ -249,6 +263,33 @@ Challenge pick_challenge(const HttpResponse& response, const std::string& regist
 std::string param(const Challenge& challenge, const std::string& name) {
   auto it = challenge.params.find(name);
   return it == challenge.params.end() ? std::string() : it->second;
+}
+
+// True when every byte may stand in an Authorization header value.
+bool is_header_safe(std::string_view token) {
+  return std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 127; });
+}
+
+// The token's life from "expires_in" (seconds, any JSON number), within limits.
+std::chrono::seconds token_life(const nlohmann::json& json) {
+  auto expires_in = json.find("expires_in");
+  if (expires_in == json.end() || !expires_in->is_number()) return k_min_token_life;
+  double seconds = expires_in->get<double>();
+  if (!(seconds > static_cast<double>(k_min_token_life.count()))) return k_min_token_life;
+  if (seconds > static_cast<double>(k_max_token_life.count())) return k_max_token_life;
+  return std::chrono::seconds(static_cast<int64_t>(seconds));
+}
+
+// The registry's reason for refusing a token it should accept, for a message:
+// `invalid_token "token expired"` (printable ASCII only, cut at 100 bytes).
+std::string token_refusal(const Challenge& challenge) {
+  std::string reason = param(challenge, "error");
+  std::string description = param(challenge, "error_description");
+  std::erase_if(description, [](char c) {
+    return static_cast<unsigned char>(c) < ' ' || static_cast<unsigned char>(c) >= 127;
+  });
+  if (description.size() > 100) description = description.substr(0, 100) + "\u2026";
+  return description.empty() ? reason : reason + " " + quoted(description);
 }
 
 }  // namespace
@@ -318,6 +359,10 @@ HttpResponse Authenticator::send(HttpRequest request, const std::set<std::string
     if (response.status == 401 && response.headers.count("WWW-Authenticate") > 0) {
       Challenge again = pick_challenge(response, m_registry);
       insufficient = again.scheme == "bearer" && param(again, "error") == "insufficient_scope";
+      if (again.scheme == "bearer" && param(again, "error") == "invalid_token") {
+        throw failure("registry " + m_registry + " refused the token its token server issued (" +
+                      token_refusal(again) + "); check this machine's clock");
+      }
       if (insufficient && fetches == 1) {
         std::string needed = param(again, "scope");
         if (!needed.empty()) wanted.insert(needed);
@@ -374,6 +419,9 @@ std::string Authenticator::fetch_token(const Challenge& challenge,
   if (response.status != 200) {
     throw token_failed(m_registry, quoted(realm) + " answered HTTP " + std::to_string(response.status));
   }
+  if (response.body.size() > k_max_token_answer) {
+    throw token_failed(m_registry, "the answer from " + quoted(realm) + " is larger than 1 MiB");
+  }
   auto json = nlohmann::json::parse(response.body, nullptr, false);
   if (!json.is_object()) throw token_failed(m_registry, "invalid JSON from " + quoted(realm));
   std::string token;
@@ -382,11 +430,14 @@ std::string Authenticator::fetch_token(const Challenge& challenge,
     if (token.empty() && it != json.end() && it->is_string()) token = it->get<std::string>();
   }
   if (token.empty()) throw token_failed(m_registry, "no token in the answer from " + quoted(realm));
-  std::chrono::seconds life = k_min_token_life;
-  auto expires_in = json.find("expires_in");
-  if (expires_in != json.end() && expires_in->is_number()) {
-    life = std::max(life, std::chrono::seconds(expires_in->get<int64_t>()));
+  if (token.size() > k_max_token_size) {
+    throw token_failed(m_registry, "the token from " + quoted(realm) + " is larger than 64 KiB");
   }
+  if (!is_header_safe(token)) {
+    throw token_failed(m_registry, "the token from " + quoted(realm) +
+                                       " has characters not allowed in a header");
+  }
+  std::chrono::seconds life = token_life(json);
   std::lock_guard lock(m_mutex);
   m_tokens[scope_key(scopes)] = {"Bearer " + token, m_clock() + life - k_expiry_margin};
   return token;

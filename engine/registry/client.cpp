@@ -14,6 +14,8 @@ namespace {
 
 constexpr size_t k_max_manifest_size = 4 << 20;  // what distribution accepts
 constexpr size_t k_chunk_size = 16 << 20;
+// Tries of a request whose answer fails verification (damaged on the way).
+constexpr int k_verify_attempts = 3;
 
 std::string accept_manifests() {
   return std::string(media_type::k_oci_index) + ", " + std::string(media_type::k_oci_manifest) +
@@ -49,6 +51,16 @@ std::string with_query(const Url& url, const std::string& query) {
 
 std::string encoded_digest(const Digest& digest) { return digest.algorithm + "%3A" + digest.hex; }
 
+// The Content-Length a registry sent (0 when absent); failure when it is not a number.
+int64_t content_length(const HttpResponse& response, const std::string& registry) {
+  std::string text = response.header("Content-Length");
+  if (text.empty()) return 0;
+  if (text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw failure("registry " + registry + " sent an invalid Content-Length");
+  }
+  return std::stoll(text);
+}
+
 }  // namespace
 
 Client::Client(RegistryContext context, std::string registry)
@@ -59,7 +71,8 @@ Client::Client(RegistryContext context, std::string registry)
 Client::~Client() = default;
 
 std::string Client::url(const std::string& path) {
-  if (m_base.empty()) m_base = m_context.transport.base_url(api_host(m_registry));
+  // Blobs and manifests go from several threads: the first one probes.
+  std::call_once(m_base_once, [this] { m_base = m_context.transport.base_url(api_host(m_registry)); });
   return m_base + path;
 }
 
@@ -74,24 +87,27 @@ FetchedManifest Client::get_manifest(const std::string& repository, const std::s
   HttpRequest request;
   request.url = Url::parse(url("/v2/" + repository + "/manifests/" + reference));
   request.headers.emplace("Accept", accept_manifests());
-  HttpResponse response = send(request, repository, false);
   std::string what = "manifest " + m_registry + "/" + repository + (reference.starts_with("sha256:") ? "@" : ":") + reference;
-  if (response.status == 404) throw failure(what + " not found");
-  if (!is_success(response.status)) throw registry_error(response, "cannot get " + what);
-  if (response.body.size() > k_max_manifest_size) {
-    throw failure(what + " is larger than 4 MiB; refusing it");
+  for (int attempt = 1;; ++attempt) {
+    HttpResponse response = send(request, repository, false);
+    if (response.status == 404) throw failure(what + " not found");
+    if (!is_success(response.status)) throw registry_error(response, "cannot get " + what);
+    if (response.body.size() > k_max_manifest_size) {
+      throw failure(what + " is larger than 4 MiB; refusing it");
+    }
+    FetchedManifest fetched;
+    fetched.bytes = std::move(response.body);
+    fetched.descriptor = image::describe(manifest_media_type(fetched.bytes, response.header("Content-Type")),
+                                         fetched.bytes);
+    std::string expected = reference.starts_with("sha256:") ? reference
+                                                            : response.header("Docker-Content-Digest");
+    if (expected.starts_with("sha256:") && expected != fetched.descriptor.digest.str()) {
+      if (attempt < k_verify_attempts) continue;  // damaged on the way? ask again
+      throw failure(what + " does not match its digest: expected " + expected + ", got " +
+                    fetched.descriptor.digest.str());
+    }
+    return fetched;
   }
-  FetchedManifest fetched;
-  fetched.bytes = std::move(response.body);
-  fetched.descriptor = image::describe(manifest_media_type(fetched.bytes, response.header("Content-Type")),
-                                       fetched.bytes);
-  std::string expected = reference.starts_with("sha256:") ? reference
-                                                          : response.header("Docker-Content-Digest");
-  if (expected.starts_with("sha256:") && expected != fetched.descriptor.digest.str()) {
-    throw failure(what + " does not match its digest: expected " + expected + ", got " +
-                  fetched.descriptor.digest.str());
-  }
-  return fetched;
 }
 
 std::optional<Descriptor> Client::head_manifest(const std::string& repository,
@@ -107,11 +123,17 @@ std::optional<Descriptor> Client::head_manifest(const std::string& repository,
                                        " on " + m_registry);
   }
   std::string digest = response.header("Docker-Content-Digest");
-  if (digest.empty()) return get_manifest(repository, reference).descriptor;
+  // No digest, or not the one asked for: the GET verifies the bytes.
+  bool other = reference.starts_with("sha256:") && digest != reference;
+  if (digest.empty() || other) return get_manifest(repository, reference).descriptor;
   Descriptor descriptor;
   descriptor.media_type = bare_media_type(response.header("Content-Type"));
-  descriptor.digest = Digest::parse(digest);
-  descriptor.size = std::stoll(response.header("Content-Length").empty() ? "0" : response.header("Content-Length"));
+  try {
+    descriptor.digest = Digest::parse(digest);
+  } catch (const Error& e) {
+    throw failure("registry " + m_registry + " sent an " + e.what());
+  }
+  descriptor.size = content_length(response, m_registry);
   return descriptor;
 }
 
@@ -122,12 +144,21 @@ Digest Client::put_manifest(const std::string& repository, const std::string& re
   request.url = Url::parse(url("/v2/" + repository + "/manifests/" + reference));
   request.headers.emplace("Content-Type", media_type);
   request.body = bytes;
-  HttpResponse response = send(request, repository, true);
-  if (!is_success(response.status)) {
-    throw registry_error(response, "cannot push manifest " + repository + ":" + reference +
-                                       " to " + m_registry);
+  Digest sent = image::sha256(bytes);
+  for (int attempt = 1;; ++attempt) {
+    HttpResponse response = send(request, repository, true);
+    if (!is_success(response.status)) {
+      throw registry_error(response, "cannot push manifest " + repository + ":" + reference +
+                                         " to " + m_registry);
+    }
+    // The registry names the digest it stored; it must be that of our bytes.
+    std::string stored = response.header("Docker-Content-Digest");
+    if (stored.empty() || stored == sent.str()) return sent;
+    if (attempt < k_verify_attempts) continue;  // a PUT of the same bytes is safe to repeat
+    throw failure("registry " + m_registry + " answered the push of manifest " + repository +
+                  ":" + reference + " with digest " + stored + ", not " + sent.str() +
+                  " (the digest of the bytes sent)");
   }
-  return image::sha256(bytes);
 }
 
 std::optional<int64_t> Client::head_blob(const std::string& repository, const Digest& digest) {
@@ -140,8 +171,7 @@ std::optional<int64_t> Client::head_blob(const std::string& repository, const Di
     throw registry_error(response, "cannot check blob " + digest.str() + " in " + m_registry +
                                        "/" + repository);
   }
-  std::string length = response.header("Content-Length");
-  return length.empty() ? 0 : std::stoll(length);
+  return content_length(response, m_registry);
 }
 
 void Client::get_blob(const std::string& repository, const Digest& digest, const BodySink& sink) {
@@ -169,13 +199,26 @@ void Client::get_blob(const std::string& repository, const Digest& digest, const
 }
 
 std::string Client::get_blob(const std::string& repository, const Digest& digest) {
-  std::string bytes;
-  get_blob(repository, digest, [&bytes](const char* data, size_t size) {
-    if (bytes.size() + size > k_max_manifest_size) return false;
-    bytes.append(data, size);
-    return true;
-  });
-  return bytes;
+  for (int attempt = 1;; ++attempt) {
+    std::string bytes;
+    bool received = false;  // some bytes came: a cut or damaged body is worth a new try
+    bool too_large = false;
+    try {
+      get_blob(repository, digest, [&](const char* data, size_t size) {
+        received = true;
+        if (bytes.size() + size > k_max_manifest_size) {
+          too_large = true;
+          throw failure("blob " + digest.str() + " in " + m_registry + "/" + repository +
+                        " is larger than 4 MiB; refusing it");
+        }
+        bytes.append(data, size);
+        return true;
+      });
+      return bytes;
+    } catch (const Error&) {
+      if (!received || too_large || attempt >= k_verify_attempts) throw;
+    }
+  }
 }
 
 bool Client::mount_blob(const std::string& repository, const Digest& digest,

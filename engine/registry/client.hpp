@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -68,6 +69,7 @@ class Client {
 
   RegistryContext m_context;
   std::string m_registry;
+  std::once_flag m_base_once;
   std::string m_base;  // "https://host" or "http://host"
   std::unique_ptr<Authenticator> m_auth;
 };

@@ -196,7 +196,15 @@ void write_config(const fs::path& path, const Json& config) {
   ok = ok && ::fsync(fd) == 0;
   int saved = errno;
   ok = ::close(fd) == 0 && ok;
-  if (ok && ::rename(tmp.c_str(), path.c_str()) == 0) return;
+  if (ok && ::rename(tmp.c_str(), path.c_str()) == 0) {
+    // The rename itself survives a crash only once the directory is synced.
+    int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    return;
+  }
   saved = saved != 0 ? saved : errno;
   ::unlink(tmp.c_str());
   throw failure("cannot write " + quoted(path.string()) + ": " + std::strerror(saved));

@@ -653,13 +653,14 @@ builder_e2e() {
 
   # 1. Build and push: stdout is the index digest, which the registry serves.
   expect_success push build "$w/ctx" --platform "$platforms" --backend "$backend" \
-    --tag "$REGISTRY/app:1" --push
+    --tag "$REGISTRY/app:1" --push --summary "$w/summary.md"
   digest=$(head -n 1 "$RUN_OUT")
   [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "build --push printed '$digest', not an index digest"
   run_skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/app:1" >"$w/index.json" \
     || fail "skopeo inspect --raw docker://$REGISTRY/app:1 exited $?"
   assert_eq "$digest" "sha256:$(sha256sum <"$w/index.json" | cut -d' ' -f1)" "digest of the pushed index"
   builder_check_index "$w/index.json" linux/amd64 linux/arm64 linux/arm/v7 >"$w/children.txt"
+  builder_check_summary "$w/summary.md" "$digest" "$REGISTRY/app:1" "$w/children.txt"
 
   # 2. Each platform's image holds its own binaries, and its RUN step ran them.
   mkdir -p "$w/img"
@@ -686,6 +687,54 @@ builder_e2e() {
     "error of a failed build"
   if run_skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/bad:1" >/dev/null 2>&1; then
     fail "a failed build pushed $REGISTRY/bad:1"
+  fi
+
+  # 5. One platform failing stops the others at once and pushes nothing.
+  builder_failing_leg "$w" "$backend"
+}
+
+# builder_check_summary FILE INDEX_DIGEST TAG CHILDREN: the --summary report
+# names the index and tag, and has one row per child ("PLATFORM DIGEST"
+# lines) saying how it was built, and a Gantt chart with one section each.
+builder_check_summary() {
+  local file=$1 digest=$2 tag=$3 children=$4 p child mode
+  [[ -s "$file" ]] || fail "build --summary wrote nothing to $file"
+  assert_contains "$(head -n 3 "$file")" "Index \`$digest\` tagged \`$tag\`." "summary header"
+  while read -r p child; do
+    mode=emulated
+    [[ "$p" == linux/amd64 ]] && mode=native
+    grep -Eq "^\| $p \| \`$child\` \| [0-9.]+ (B|KiB|MiB) \| ([0-9.]+ s|[0-9]+ min [0-9]+ s) \| $mode \|$" "$file" \
+      || fail "summary has no row for $p ($child, $mode): $(cat "$file")"
+    grep -qx "  section $p" "$file" || fail "summary's Gantt chart has no section for $p"
+  done <"$children"
+  grep -qx '```mermaid' "$file" || fail "summary has no Mermaid chart"
+}
+
+# builder_failing_leg DIR BACKEND: linux/amd64's RUN sleeps two minutes while
+# linux/arm64's fails at once: the build must fail within 60 s naming
+# linux/arm64 and its error, leave no sleeping RUN behind, and push no tag.
+builder_failing_leg() {
+  local w=$1 backend=$2 started elapsed
+  mkdir -p "$w/slow/bin/amd64" "$w/slow/bin/arm64"
+  printf '#include <unistd.h>\nint main(void) { sleep(120); return 0; }\n' >"$w/slow/sleeper.c"
+  printf '#include <stdio.h>\nint main(void) { fputs("disk on fire\\n", stderr); return 3; }\n' >"$w/slow/fail.c"
+  gcc -static -O2 -s -o "$w/slow/bin/amd64/polyarch-sleeper" "$w/slow/sleeper.c"
+  aarch64-linux-gnu-gcc -static -O2 -s -o "$w/slow/bin/arm64/polyarch-sleeper" "$w/slow/fail.c"
+  rm "$w/slow/sleeper.c" "$w/slow/fail.c"
+  printf 'FROM scratch\nARG TARGETARCH\nCOPY bin/${TARGETARCH}/ /\nRUN ["/polyarch-sleeper"]\n' >"$w/slow/Dockerfile"
+  started=$SECONDS
+  expect_failure 1 slow --quiet build "$w/slow" --platform linux/amd64,linux/arm64 --jobs 2 \
+    --backend "$backend" --tag "$REGISTRY/slow:1" --push
+  elapsed=$((SECONDS - started))
+  ((elapsed < 60)) || fail "a failed linux/arm64 build took ${elapsed}s to stop linux/amd64's"
+  assert_eq "$RUN_ERROR" "polyarch: error: build for linux/arm64 failed ($backend exit 3): disk on fire | subprocess exited with status 3 | Error: building at STEP \"RUN /polyarch-sleeper\": exit status 3" \
+    "error of a failed leg"
+  sleep 1
+  if pgrep -x polyarch-sleeper >/dev/null; then
+    fail "linux/amd64's RUN is still running after the build failed: $(pgrep -a -x polyarch-sleeper)"
+  fi
+  if run_skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/slow:1" >/dev/null 2>&1; then
+    fail "a failed build pushed $REGISTRY/slow:1"
   fi
 }
 

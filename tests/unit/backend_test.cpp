@@ -125,6 +125,13 @@ TEST(RunLogged, SummaryPrefersStderrAndSkipsBlankLines) {
   EXPECT_EQ(error_summary(LoggedRun{}), "no output");
 }
 
+TEST(RunLogged, SummarySaysARepeatedLineOnce) {
+  LoggedRun run = run_logged({"/bin/sh", "-c", "echo disk on fire >&2; echo status 3 >&2; echo status 3 >&2; "
+                                               "echo 'Error: at STEP' >&2; exit 3"},
+                             nullptr);
+  EXPECT_EQ(error_summary(run), "disk on fire | status 3 | Error: at STEP");
+}
+
 TEST(RunLogged, ProcessStreamingSplitsLinesPerStream) {
   std::vector<std::string> out, err;
   core::ProcessResult r = core::run_process_streaming(

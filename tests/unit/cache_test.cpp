@@ -64,11 +64,10 @@ TEST(CacheSpecTest, RejectsBadSpecsWordForWord) {
 TEST(CacheSpecTest, ResolvesAutoAndNone) {
   EXPECT_TRUE(resolve_cache_specs({"auto"}).empty());  // a local run: no cache
   EXPECT_TRUE(resolve_cache_specs({"none"}).empty());
-  auto github = resolve_cache_specs({"auto"}, auto_cache_spec("github"));
+  auto github = resolve_cache_specs({"auto"}, "type=gha");  // what the GitHub adapter says
   ASSERT_EQ(github.size(), 1u);
   EXPECT_EQ(github[0].type, CacheType::gha);
-  EXPECT_EQ(auto_cache_spec("local"), "none");
-  EXPECT_EQ(auto_cache_spec("gitlab"), "type=local,dest=.polyarch-cache");
+  EXPECT_TRUE(resolve_cache_specs({"auto"}, "none").empty());
   EXPECT_EQ(resolve_cache_specs({"type=inline", "type=inline"}).size(), 1u);
   try {
     resolve_cache_specs({"none", "type=gha"});
@@ -76,6 +75,36 @@ TEST(CacheSpecTest, ResolvesAutoAndNone) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "invalid cache \"none\": it cannot be combined with \"type=gha\"");
   }
+}
+
+// The form ECR stores (AWS's documented buildx cache for ECR).
+TEST(CacheSpecTest, TakesTheEcrRegistryCacheForm) {
+  CacheSpec ecr = parse_cache_spec(
+      "type=registry,ref=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:buildcache,mode=max,"
+      "image-manifest=true,oci-mediatypes=true");
+  EXPECT_EQ(ecr.type, CacheType::registry);
+  EXPECT_EQ(ecr.ref, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:buildcache");
+  EXPECT_EQ(ecr.image_manifest, "true");
+  EXPECT_EQ(ecr.oci_mediatypes, "true");
+  EXPECT_EQ(parse_cache_spec("type=registry,ref=r.io/a,oci-mediatypes=false").oci_mediatypes, "false");
+  EXPECT_EQ(parse_cache_spec("type=registry,ref=r.io/a").image_manifest, "");
+  EXPECT_EQ(parse_error("type=registry,ref=r.io/a,image-manifest=yes"),
+            "invalid cache spec \"type=registry,ref=r.io/a,image-manifest=yes\": image-manifest \"yes\" must be true or false");
+  EXPECT_EQ(parse_error("type=registry,ref=r.io/a,compression=zstd"),
+            "invalid cache spec \"type=registry,ref=r.io/a,compression=zstd\": unknown key \"compression\" for type "
+            "registry (ref, mode, image-manifest, oci-mediatypes)");
+  EXPECT_EQ(parse_error("type=local,dest=/c,image-manifest=true"),
+            "invalid cache spec \"type=local,dest=/c,image-manifest=true\": unknown key \"image-manifest\" for type "
+            "local (src, dest, mode)");
+}
+
+TEST(CacheSpecTest, FindsTheRegistryHostOfARef) {
+  EXPECT_EQ(registry_host("ghcr.io/me/app:cache"), "ghcr.io");
+  EXPECT_EQ(registry_host("127.0.0.1:5000/app"), "127.0.0.1:5000");
+  EXPECT_EQ(registry_host("localhost/app"), "localhost");
+  EXPECT_EQ(registry_host("[::1]:5000/app"), "[::1]:5000");
+  EXPECT_EQ(registry_host("me/app:cache"), "docker.io");
+  EXPECT_EQ(registry_host("app"), "docker.io");
 }
 
 TEST(CacheSpecTest, MakesEverySpecPrivateToItsPlatform) {
@@ -106,6 +135,50 @@ TEST(CacheArgsTest, BuildxTakesEveryKind) {
   EXPECT_EQ(args_for("type=inline,ref=r.io/app:1", "buildx", k_arm64).args,
             (Args{"--cache-from", "type=registry,ref=r.io/app:1", "--cache-to", "type=inline"}));
   EXPECT_TRUE(args_for("type=gha", "buildx", k_arm64).notes.empty());
+}
+
+TEST(CacheArgsTest, BuildxWritesTheEcrFormAndReadsItPlainly) {
+  const std::string spec =
+      "type=registry,ref=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:buildcache,mode=max,"
+      "image-manifest=true,oci-mediatypes=true";
+  CacheArgs args = args_for(spec, "buildx", k_arm64);
+  EXPECT_EQ(args.args,
+            (Args{"--cache-from", "type=registry,ref=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:buildcache-linux-arm64",
+                  "--cache-to",
+                  "type=registry,ref=123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:buildcache-linux-arm64,mode=max,"
+                  "image-manifest=true,oci-mediatypes=true"}));
+  EXPECT_TRUE(args.notes.empty());
+  CacheArgs buildah = args_for(spec, "buildah", k_arm64);
+  EXPECT_EQ(buildah.args, (Args{"--cache-from", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/buildcache-linux-arm64",
+                                "--cache-to", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/buildcache-linux-arm64",
+                                "--layers"}));
+  EXPECT_EQ(buildah.notes, (Args{"cache \"" + spec + "\": image-manifest and oci-mediatypes only apply to buildx; "
+                                 "buildah ignores them"}));
+  CacheArgs docker = args_for(spec, "docker", k_arm64);
+  ASSERT_EQ(docker.notes.size(), 2u);
+  EXPECT_EQ(docker.notes[1], "cache \"" + spec + "\": image-manifest and oci-mediatypes only apply to buildx; "
+                             "docker ignores them");
+}
+
+// A loopback cache registry may speak plain HTTP, as the registry engine allows.
+TEST(CacheArgsTest, LoopbackRegistriesMayBePlainHttp) {
+  EXPECT_EQ(args_for("type=registry,ref=127.0.0.1:5000/g/p:buildcache,mode=max", "buildx", k_arm64).args,
+            (Args{"--cache-from", "type=registry,ref=127.0.0.1:5000/g/p:buildcache-linux-arm64,registry.insecure=true",
+                  "--cache-to", "type=registry,ref=127.0.0.1:5000/g/p:buildcache-linux-arm64,mode=max,registry.insecure=true"}));
+  EXPECT_EQ(args_for("type=inline,ref=localhost:5000/app:1", "buildx", k_arm64).args,
+            (Args{"--cache-from", "type=registry,ref=localhost:5000/app:1,registry.insecure=true", "--cache-to", "type=inline"}));
+  std::vector<CacheSpec> two = {parse_cache_spec("type=registry,ref=127.0.0.1:5000/a"),
+                                parse_cache_spec("type=registry,ref=127.0.0.1:5000/b")};
+  EXPECT_EQ(cache_args(two, "podman", k_amd64).args,
+            (Args{"--cache-from", "127.0.0.1:5000/a/buildcache-linux-amd64", "--cache-to",
+                  "127.0.0.1:5000/a/buildcache-linux-amd64", "--tls-verify=false", "--cache-from",
+                  "127.0.0.1:5000/b/buildcache-linux-amd64", "--cache-to", "127.0.0.1:5000/b/buildcache-linux-amd64",
+                  "--layers"}));
+  EXPECT_EQ(args_for("type=registry,ref=r.io/app", "buildah", k_amd64).args,
+            (Args{"--cache-from", "r.io/app/buildcache-linux-amd64", "--cache-to", "r.io/app/buildcache-linux-amd64",
+                  "--layers"}));
+  EXPECT_EQ(args_for("type=registry,ref=127.0.0.1:5000/a", "docker", k_amd64).args,
+            (Args{"--cache-from", "127.0.0.1:5000/a:buildcache-linux-amd64"}));
 }
 
 TEST(CacheArgsTest, DockerReadsRegistryAndWritesInline) {

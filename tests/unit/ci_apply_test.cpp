@@ -4,7 +4,9 @@
 
 #include "adapters/ci/adapter.hpp"
 #include "adapters/ci/apply.hpp"
+#include "engine/core/config.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/fs.hpp"
 
 namespace polyarch::ci {
 namespace {
@@ -55,9 +57,41 @@ TEST(CiApplyTest, TagRulesBecomeTags) {
   EXPECT_EQ(plain.tags, std::vector<std::string>{"1.0"});
 }
 
-TEST(CiApplyTest, RulesThatGiveNothingAreAnError) {
+// What `polyarch build` does with polyarch.yml's tags: rules expand from
+// the CI's facts (a GitLab tag pipeline for v1.2.3), plain tags stay.
+TEST(CiApplyTest, ConfigTagsAsRulesOrAsPlainTags) {
+  auto adapter = make_adapter("gitlab", gitlab_tag(), fixed_clock);
+  core::TempDir dir;
+  auto load = [&](const std::string& yaml) {
+    core::write_file_atomic(dir.path() / "polyarch.yml", yaml);
+    build::BuildOptions options;
+    core::apply_config_file(dir.path() / "polyarch.yml", options);
+    apply_facts(*adapter, options);
+    expand_tag_rules(*adapter, options);
+    return options.tags;
+  };
+  EXPECT_EQ(load("tags:\n  - type=semver,pattern={{version}}\n  - type=semver,pattern={{major}}\n"
+                 "  - type=sha\n  - type=ref,event=branch\n"),
+            (std::vector<std::string>{"1.2.3", "1", "sha-90dd603", "latest"}));
+  EXPECT_EQ(load("tags: |\n  type=raw,value=release\n  type=semver,pattern=v{{major}}.{{minor}}\n"),
+            (std::vector<std::string>{"v1.2", "release", "latest"}));  // semver (900) before raw (200)
+  EXPECT_EQ(load("tags: [1.0, registry.example.com/g/p:edge]\n"),
+            (std::vector<std::string>{"1.0", "registry.example.com/g/p:edge"}));
+  EXPECT_EQ(load("tags: v1, latest\n"), (std::vector<std::string>{"v1", "latest"}));
+}
+
+TEST(CiApplyTest, RulesThatGiveNothingLeaveALayoutBuildUntagged) {
   auto adapter = make_adapter("gitlab", gitlab_tag(), fixed_clock);
   build::BuildOptions options;
+  options.tags = {"type=ref,event=branch"};
+  expand_tag_rules(*adapter, options);
+  EXPECT_TRUE(options.tags.empty());
+}
+
+TEST(CiApplyTest, RulesThatGiveNothingToPushAreAnError) {
+  auto adapter = make_adapter("gitlab", gitlab_tag(), fixed_clock);
+  build::BuildOptions options;
+  options.push = true;
   options.tags = {"type=ref,event=branch"};
   try {
     expand_tag_rules(*adapter, options);

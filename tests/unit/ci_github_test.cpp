@@ -168,9 +168,9 @@ TEST_F(GithubTest, BuildOutputsInTheRunnersFormat) {
   EXPECT_EQ(values["tags"], "ghcr.io/o/app:1.2.3\nghcr.io/o/app:latest");
   EXPECT_EQ(values["digest"], "sha256:aaaa");
   EXPECT_EQ(core::read_file(m_dir.path() / "summary"),
-            "### polyarch build\n\n| platform | digest | size | tags |\n| --- | --- | --: | --- |\n"
-            "| index | `sha256:aaaa` | | `ghcr.io/o/app:1.2.3`<br>`ghcr.io/o/app:latest` |\n"
-            "| linux/amd64 | `sha256:bbbb` | 1234 | |\n| linux/arm64 | `sha256:cccc` | 5678 | |\n");
+            "### polyarch build\n\nIndex `sha256:aaaa` tagged `ghcr.io/o/app:1.2.3`, `ghcr.io/o/app:latest`.\n\n"
+            "| platform | digest | size | build time | built |\n| --- | --- | --: | --: | --- |\n"
+            "| linux/amd64 | `sha256:bbbb` |  |  |  |\n| linux/arm64 | `sha256:cccc` |  |  |  |\n");
 }
 
 TEST_F(GithubTest, SpecialCharactersSurviveTheRoundTrip) {

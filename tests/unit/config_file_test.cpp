@@ -233,6 +233,33 @@ TEST_F(ConfigFile, ReadsStringForms) {
   EXPECT_FALSE(options.push);
 }
 
+// Tags in docker/metadata-action's rule syntax stay whole (they hold
+// commas), next to plain tags; `polyarch build` expands them from CI facts.
+TEST_F(ConfigFile, KeepsTagRulesWhole) {
+  build::BuildOptions list = load(
+      "tags:\n"
+      "  - type=semver,pattern={{version}}\n"
+      "  - type=semver,pattern={{major}}.{{minor}}\n"
+      "  - type=ref,event=branch\n"
+      "  - stable\n");
+  EXPECT_EQ(list.tags, (Strings{"type=semver,pattern={{version}}", "type=semver,pattern={{major}}.{{minor}}",
+                                "type=ref,event=branch", "stable"}));
+  build::BuildOptions block = load(
+      "tags: |\n"
+      "  type=schedule,pattern=nightly\n"
+      "  type=sha,prefix=,format=long\n"
+      "  edge\n");
+  EXPECT_EQ(block.tags, (Strings{"type=schedule,pattern=nightly", "type=sha,prefix=,format=long", "edge"}));
+  EXPECT_EQ(load("tags: v1, latest\n").tags, (Strings{"v1", "latest"}));
+  EXPECT_EQ(load("tags: type=raw,value=dev\n").tags, Strings{"type=raw,value=dev"});
+}
+
+TEST_F(ConfigFile, PointsAtABadTagRule) {
+  EXPECT_EQ(error_of("tags:\n  - v1\n  - type=semverr,pattern={{version}}\n"),
+            "polyarch.yml:3:5: invalid tag rule \"type=semverr,pattern={{version}}\": unknown type "
+            "\"semverr\" (schedule, semver, pep440, match, edge, ref, raw, sha)");
+}
+
 TEST_F(ConfigFile, LeavesUnsetOptionsAlone) {
   write_file_atomic("polyarch.yml", "# nothing but a comment\n");
   build::BuildOptions options;
@@ -279,6 +306,16 @@ TEST(ConfigEnv, RejectsBadValuesWithTheVariableName) {
             R"(POLYARCH_IMAGE: invalid image name "Me/App": repository name must be lowercase)");
   EXPECT_EQ(env_error({{"POLYARCH_PLATFORMS", " , "}}),
             R"(POLYARCH_PLATFORMS: must name at least one platform, not ",")");
+}
+
+TEST(ConfigEnv, TakesTagRulesOneALine) {
+  build::BuildOptions options;
+  apply_env({{"POLYARCH_TAGS", "type=semver,pattern={{version}}\ntype=ref,event=pr\nlatest"}}, options);
+  EXPECT_EQ(options.tags, (Strings{"type=semver,pattern={{version}}", "type=ref,event=pr", "latest"}));
+  apply_env({{"POLYARCH_TAGS", "v1,v2\nv3"}}, options);
+  EXPECT_EQ(options.tags, (Strings{"v1", "v2", "v3"}));
+  EXPECT_EQ(env_error({{"POLYARCH_TAGS", "type=ref"}}),
+            "POLYARCH_TAGS: invalid tag rule \"type=ref\": type=ref needs event=branch, event=tag or event=pr");
 }
 
 TEST(ConfigEnv, CatchesMisspeltNamesButIgnoresOthers) {

@@ -264,6 +264,27 @@ TEST_F(LayerTest, StreamsLargeFilesInChunks) {
   EXPECT_EQ(entries[1].content, big);
 }
 
+TEST_F(LayerTest, OneThreadAndManyThreadsWriteTheSameBytes) {
+  // About 2.5 MiB of tar: many 128 KiB gzip blocks, the last one short.
+  std::string text;
+  for (int i = 0; text.size() < (5u << 19); ++i) text += "line " + std::to_string(i * 7919) + "\n";
+  write(src() / "text", text);
+  write(src() / "small", "small");
+  LayoutDir one_dir = LayoutDir::create(m_temp.path() / "one");
+  LayoutDir many_dir = LayoutDir::create(m_temp.path() / "many");
+  Layer one = write_layer(one_dir, {{src(), "/"}}, {.threads = 1});
+  Layer many = write_layer(many_dir, {{src(), "/"}}, {.threads = 5});
+  EXPECT_EQ(many.descriptor, one.descriptor);
+  EXPECT_EQ(many.diff_id, one.diff_id);
+  std::string one_bytes = core::read_file(one_dir.blob_path(one.descriptor.digest));
+  std::string many_bytes = core::read_file(many_dir.blob_path(many.descriptor.digest));
+  EXPECT_TRUE(one_bytes == many_bytes);
+  EXPECT_EQ(write_layer(m_layout, {{src(), "/"}}).descriptor, one.descriptor);  // as many as cores
+  auto entries = read_tar(gunzip(one_bytes));
+  ASSERT_EQ(names(entries), (std::vector<std::string>{"small", "text"}));
+  EXPECT_EQ(entries[1].content, text);
+}
+
 TEST_F(LayerTest, LongAndNonAsciiNamesAreDeterministic) {
   std::string long_name(150, 'n');
   write(src() / long_name, "long");

@@ -5,6 +5,7 @@
 
 #include "engine/core/fs.hpp"
 #include "engine/core/process.hpp"
+#include "engine/core/strings.hpp"
 
 namespace polyarch {
 namespace {
@@ -18,24 +19,46 @@ core::ProcessResult polyarch(std::vector<std::string> args) {
 
 TEST(Plan, JsonIsOneCompactLineForACiMatrix) {
   core::ProcessResult r =
-      polyarch({"plan", "--platform", "linux/amd64,aarch64,linux/arm/v7,linux/386,linux/riscv64", "--format", "json"});
+      polyarch({"--ci", "github", "plan", "--platform", "linux/amd64,aarch64,linux/arm/v7,linux/386,linux/riscv64",
+                "--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "[{\"platform\":\"linux/amd64\",\"slug\":\"linux-amd64\",\"runner\":\"amd64\",\"emulated\":false},"
-            "{\"platform\":\"linux/arm64\",\"slug\":\"linux-arm64\",\"runner\":\"arm64\",\"emulated\":false},"
-            "{\"platform\":\"linux/arm/v7\",\"slug\":\"linux-arm-v7\",\"runner\":\"arm64\",\"emulated\":false},"
-            "{\"platform\":\"linux/386\",\"slug\":\"linux-386\",\"runner\":\"amd64\",\"emulated\":false},"
-            "{\"platform\":\"linux/riscv64\",\"slug\":\"linux-riscv64\",\"runner\":\"any\",\"emulated\":true}]\n");
+            "[{\"platform\":\"linux/amd64\",\"slug\":\"linux-amd64\",\"runner\":\"amd64\",\"emulated\":false,"
+            "\"label\":\"ubuntu-24.04\"},"
+            "{\"platform\":\"linux/arm64\",\"slug\":\"linux-arm64\",\"runner\":\"arm64\",\"emulated\":false,"
+            "\"label\":\"ubuntu-24.04-arm\"},"
+            "{\"platform\":\"linux/arm/v7\",\"slug\":\"linux-arm-v7\",\"runner\":\"arm64\",\"emulated\":false,"
+            "\"label\":\"ubuntu-24.04-arm\"},"
+            "{\"platform\":\"linux/386\",\"slug\":\"linux-386\",\"runner\":\"amd64\",\"emulated\":false,"
+            "\"label\":\"ubuntu-24.04\"},"
+            "{\"platform\":\"linux/riscv64\",\"slug\":\"linux-riscv64\",\"runner\":\"any\",\"emulated\":true,"
+            "\"label\":\"ubuntu-24.04\"}]\n");
   EXPECT_EQ(r.err, "");
 }
 
 TEST(Plan, TextIsOneLinePerPlatform) {
-  core::ProcessResult r = polyarch({"plan", "--platform", "linux/arm/v6", "--platform", "linux/s390x,linux/amd64"});
+  core::ProcessResult r =
+      polyarch({"--ci", "local", "plan", "--platform", "linux/arm/v6", "--platform", "linux/s390x,linux/amd64"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "linux/arm/v6  linux-arm-v6  arm64  native\n"
-            "linux/s390x   linux-s390x   any    emulated\n"
-            "linux/amd64   linux-amd64   amd64  native\n");
+            "linux/arm/v6  linux-arm-v6  arm64  native    arm64\n"
+            "linux/s390x   linux-s390x   any    emulated  amd64\n"
+            "linux/amd64   linux-amd64   amd64  native    amd64\n");
+}
+
+TEST(Plan, LabelsAreEachCisRunnerNames) {
+  for (auto [ci, labels] : std::vector<std::pair<std::string, std::string>>{
+           {"gitlab", "saas-linux-small-amd64 saas-linux-small-arm64 saas-linux-small-amd64"},
+           {"circleci", "medium arm.medium medium"},
+           {"codebuild", "LINUX_CONTAINER ARM_CONTAINER LINUX_CONTAINER"}}) {
+    core::ProcessResult r = polyarch({"--ci", ci, "plan", "--platform", "linux/amd64,linux/arm64,linux/s390x"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string got;
+    for (const auto& line : core::split(r.out, '\n')) {
+      if (!line.empty()) got += (got.empty() ? "" : " ") + line.substr(line.rfind(' ') + 1);
+    }
+    EXPECT_EQ(got, labels) << ci;
+  }
 }
 
 TEST(Plan, NeedsPlatforms) {

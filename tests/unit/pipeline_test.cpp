@@ -1,0 +1,130 @@
+// The build pipeline with stand-in backends: one multi-platform run when the
+// backend can, attestations kept in the index but not as platforms, and a
+// failed platform stopping the builds still running.
+
+#include "engine/build/pipeline.hpp"
+
+#include <chrono>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "engine/build/run_logged.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/fs.hpp"
+#include "engine/image/media_types.hpp"
+
+namespace polyarch::build {
+namespace {
+
+namespace mt = image::media_type;
+using image::Platform;
+
+// A manifest-typed blob standing for one platform's image.
+PlatformResult put_image(image::LayoutDir& into, const Platform& platform) {
+  image::Descriptor descriptor = into.put_blob(mt::k_oci_manifest, "{\"image\":\"" + platform.str() + "\"}");
+  descriptor.platform = platform;
+  return PlatformResult{platform, descriptor};
+}
+
+// Builds everything in one run, like buildx, and adds an attestation.
+class TogetherBackend : public Backend {
+ public:
+  std::string name() const override { return "together"; }
+  PlatformResult build(const BuildRequest& request, image::LayoutDir& into, const LogLine&) override {
+    ++m_single_builds;
+    return put_image(into, request.platform);
+  }
+  std::vector<PlatformResult> build_all(const BuildRequest& request, image::LayoutDir& into,
+                                        const LogLine& log) override {
+    m_cache_args = request.cache_args;
+    log("#1 building");
+    std::vector<PlatformResult> results;
+    for (const auto& platform : request.options.platforms) results.push_back(put_image(into, platform));
+    results.push_back(put_image(into, image::Platform{"unknown", "unknown", "", "", {}}));
+    return results;
+  }
+  int m_single_builds = 0;
+  std::vector<std::string> m_cache_args;
+};
+
+// linux/arm64 fails at once; every other platform runs `sleep 30`.
+class FailingBackend : public Backend {
+ public:
+  std::string name() const override { return "failing"; }
+  PlatformResult build(const BuildRequest& request, image::LayoutDir& into, const LogLine& log) override {
+    if (request.platform.str() == "linux/arm64") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the others have started
+      throw failure("build for linux/arm64 failed (failing exit 1): no space left on device");
+    }
+    LoggedRun run = run_logged({"sleep", "30"}, log);
+    if (run.exit_code != 0) throw failure("build for " + request.platform.str() + " was stopped");
+    return put_image(into, request.platform);
+  }
+};
+
+BuildOptions options_for(const std::string& platforms) {
+  BuildOptions options;
+  options.platforms = image::parse_platforms(platforms);
+  options.jobs = 4;
+  return options;
+}
+
+TEST(Pipeline, BuildsEveryPlatformInOneRunWhenTheBackendCan) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  TogetherBackend backend;
+  std::vector<size_t> cache_calls;
+  std::vector<std::string> lines;
+  PipelineHooks hooks{[&](std::span<const Platform> platforms) {
+                        cache_calls.push_back(platforms.size());
+                        return std::vector<std::string>{"--cache-from", std::to_string(platforms.size())};
+                      },
+                      [&](const std::string& line) { lines.push_back(line); }};
+  StagedImage staged = build_platforms(options_for("linux/amd64,linux/arm64"), backend, layout, dir.path(), hooks);
+
+  EXPECT_EQ(backend.m_single_builds, 0);
+  EXPECT_EQ(cache_calls, std::vector<size_t>{2});
+  EXPECT_EQ(backend.m_cache_args, (std::vector<std::string>{"--cache-from", "2"}));
+  EXPECT_EQ(lines, std::vector<std::string>{"#1 building"});
+  ASSERT_EQ(staged.platforms.size(), 2u);  // the attestation is no platform
+  EXPECT_EQ(staged.platforms[0].platform.str(), "linux/amd64");
+  EXPECT_EQ(staged.platforms[1].platform.str(), "linux/arm64");
+  image::Index index = image::parse_index(staged.index_bytes);
+  ASSERT_EQ(index.manifests.size(), 3u);  // …but stays in the index, last
+  EXPECT_EQ(index.manifests[2].platform->str(), "unknown/unknown");
+  EXPECT_EQ(layout.read_blob(staged.index.digest), staged.index_bytes);
+}
+
+TEST(Pipeline, OnePlatformIsBuiltOnItsOwn) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  TogetherBackend backend;
+  StagedImage staged = build_platforms(options_for("linux/arm64"), backend, layout, dir.path(), {});
+  EXPECT_EQ(backend.m_single_builds, 1);
+  ASSERT_EQ(staged.platforms.size(), 1u);
+  EXPECT_GE(staged.platforms[0].finished, staged.platforms[0].started);
+  EXPECT_EQ(image::parse_index(staged.index_bytes).manifests.size(), 1u);
+}
+
+TEST(Pipeline, AFailedPlatformStopsTheOthersAndNoIndexIsWritten) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  FailingBackend backend;
+  auto start = std::chrono::steady_clock::now();
+  try {
+    build_platforms(options_for("linux/amd64,linux/arm64,linux/arm/v7"), backend, layout, dir.path(), {});
+    FAIL() << "the build succeeded";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "build for linux/arm64 failed (failing exit 1): no space left on device");
+  }
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 10.0) << "the other platforms' `sleep 30` builders were not stopped";
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "layout" / "blobs" / "sha256")) {
+    EXPECT_FALSE(mt::is_index(image::parse_json(core::read_file(entry.path()), "blob").value("mediaType", "")))
+        << "an index was written";
+  }
+}
+
+}  // namespace
+}  // namespace polyarch::build
