@@ -6,12 +6,14 @@
 #include "adapters/ci/apply.hpp"
 #include "adapters/ci/outputs.hpp"
 #include "adapters/cli/build_options.hpp"
+#include "adapters/cli/progress.hpp"
 #include "adapters/cli/registry_options.hpp"
 #include "engine/build/pipeline.hpp"
 #include "engine/build/plan.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
 #include "engine/image/media_types.hpp"
+#include "engine/publish/counting_store.hpp"
 
 namespace polyarch::cli {
 
@@ -66,11 +68,14 @@ void check_summary_path(const std::string& path) {
 }
 
 // Stage 5: the staged image goes to every tag (children first, index last),
-// to the registry by digest only, or to an OCI layout.
+// to the registry by digest only, or to an OCI layout; with a progress
+// display, the bytes read from the staging layout are counted (and the blobs
+// a layout output already has).
 void publish(Context& context, const BuildOptions& options, const ResolvedTargets& targets,
-             const image::LayoutRef& staging, const StagedImage& staged) {
+             const image::LayoutRef& staging, const StagedImage& staged, ProgressDisplay* progress) {
   RegistrySession session(context);
   auto from = publish::open_layout_store(staging, false);
+  if (progress) from = publish::counting_store(std::move(from), progress->tally());
   registry::FetchedManifest top{staged.index_bytes, staged.index};
   if (options.push_by_digest) {
     write_digest_files(session, *from, targets, staged, options.digest_file);
@@ -78,6 +83,7 @@ void publish(Context& context, const BuildOptions& options, const ResolvedTarget
     push_to_tags(session, *from, top, targets.tags, publish::CopyOptions{});
   } else {
     auto to = publish::open_layout_store(image::LayoutRef::parse(targets.output), true);
+    if (progress) to = publish::counting_store(std::move(to), progress->tally());
     std::vector<std::string> names;
     for (const auto& tag : targets.tags) names.push_back(tag.tag);
     publish::copy_image(*from, top, *to, names, publish::CopyOptions{});
@@ -149,10 +155,21 @@ int run_build(Context& context) {
   PipelineHooks hooks{cache_args, [&context](const std::string& line) {
                         if (context.verbosity >= 0) context.err << line + "\n" << std::flush;
                       }};
-  sections.next("polyarch_build", "polyarch: build " + std::to_string(options.platforms.size()) + " platforms");
-  StagedImage staged = build_platforms(options, *backend, layout, work.path(), hooks);  // 4.
-  sections.next("polyarch_publish", "polyarch: publish");
-  publish(context, options, targets, staging, staged);         // 5. children, then index
+  auto progress = make_progress(context, options.platforms);   // on a terminal only
+  if (progress) hooks = watch_build(*progress, hooks);
+  StagedImage staged;
+  try {
+    std::string count = std::to_string(options.platforms.size());
+    sections.next("polyarch_build", "polyarch: build " + count + " platforms");
+    staged = build_platforms(options, *backend, layout, work.path(), hooks);  // 4.
+    if (progress) progress->pushing(staged, layout, publish_passes(options, targets.tags, targets.images));
+    sections.next("polyarch_publish", "polyarch: publish");
+    publish(context, options, targets, staging, staged, progress.get());  // 5. children, then index
+    if (progress) progress->done();
+  } catch (const std::exception& e) {
+    if (progress) progress->failed(e.what());  // the final lines stay; the error follows
+    throw;
+  }
   sections.close();
   report(context, options, targets, staged, layout, modes, summary_path);  // 6.
   return 0;

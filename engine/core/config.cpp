@@ -1,10 +1,14 @@
 #include "engine/core/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <set>
 #include <system_error>
 #include <vector>
@@ -81,24 +85,73 @@ void check_nesting(const std::string& name, std::string_view bytes) {
   }
 }
 
+// Notes where documents and the first node of the second one start.
+class DocumentMarks : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  YAML::Mark first;   // where the first document starts
+  YAML::Mark second;  // where the second starts
+  std::optional<YAML::Mark> second_node;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    (++documents == 1 ? first : second) = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (documents == 2 && !second_node) second_node = mark;
+  }
+};
+
+// Throws bad_input when the text holds a second YAML document. Reads at most
+// two: yaml-cpp's LoadAll never ends on some stray tokens (a lone ","),
+// which start document after document without moving on.
+void check_one_document(const std::string& name, std::string_view bytes) {
+  std::istringstream in{std::string(bytes)};
+  YAML::Parser parser(in);
+  DocumentMarks marks;
+  if (!parser.HandleNextDocument(marks) || !parser.HandleNextDocument(marks)) return;
+  if (marks.second.pos == marks.first.pos) {
+    size_t at = static_cast<size_t>(std::max(0, marks.second.pos));
+    std::string_view token = at < bytes.size() ? bytes.substr(at, 1) : std::string_view();
+    throw bad_input(ConfigField::location(name, marks.second) + "invalid YAML: unexpected " +
+                    quoted(std::string(token)));
+  }
+  throw bad_input(ConfigField::location(name, marks.second_node.value_or(marks.second)) +
+                  "only one YAML document is allowed; found a second one");
+}
+
 // Applies the YAML text; messages may hold raw bytes of the file.
 void apply_text(const std::string& name, std::string_view bytes, build::BuildOptions& options) {
   if (bytes.size() > k_max_config_bytes) {
     throw bad_input(name + ": larger than 1 MiB; refusing it");
   }
   check_nesting(name, bytes);
-  std::vector<YAML::Node> documents;
+  YAML::Node top;
   try {
-    documents = YAML::LoadAll(std::string(bytes));
+    check_one_document(name, bytes);
+    top = YAML::Load(std::string(bytes));
   } catch (const YAML::Exception& error) {
     throw bad_input(ConfigField::location(name, error.mark) + "invalid YAML: " + error.msg);
   }
-  if (documents.size() > 1) {
-    throw bad_input(ConfigField::location(name, documents[1].Mark()) +
-                    "only one YAML document is allowed; found a second one");
-  }
-  if (documents.empty() || documents[0].IsNull()) return;  // empty or only comments
-  const YAML::Node& top = documents[0];
+  if (top.IsNull()) return;  // empty or only comments
   if (!top.IsMap()) {
     throw bad_input(ConfigField::location(name, top.Mark()) + "the top level must be a mapping of keys");
   }

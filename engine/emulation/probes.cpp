@@ -52,7 +52,8 @@ class ElfWriter {
   void put(std::uint64_t value, int size) {
     for (int i = 0; i < size; ++i) {
       int shift = m_big_endian ? 8 * (size - 1 - i) : 8 * i;
-      m_bytes.push_back(static_cast<char>((value >> shift) & 0xff));
+      // Bytes past the eighth (padding) are zero; shifting by 64 is undefined.
+      m_bytes.push_back(shift < 64 ? static_cast<char>((value >> shift) & 0xff) : '\0');
     }
   }
   void append(std::string_view bytes) { m_bytes.append(bytes); }

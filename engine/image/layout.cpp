@@ -81,6 +81,9 @@ void LayoutDir::adopt_blob(const fs::path& file, const Digest& digest) {
 // one larger than k_max_whole_read; `what` names it in the message.
 static std::string read_small(const fs::path& path, const std::string& what) {
   std::error_code ec;
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    throw failure(what + " is not a file");
+  }
   auto size = fs::file_size(path, ec);
   if (!ec && size > k_max_whole_read) {
     throw failure(what + " is larger than 4 MiB; refusing to read it");

@@ -177,7 +177,9 @@ LayoutDir unpack_layout(const fs::path& archive_path, const fs::path& dest) {
     if (message.starts_with(prefix)) message = source + message.substr(prefix.size());
     // Files inside it are named relative to the layout: "index.json".
     std::string inside = (dest / "").string();
-    for (size_t at; (at = message.find(inside)) != std::string::npos;) message.erase(at, inside.size());
+    for (size_t at; (at = message.find(inside)) != std::string::npos;) {
+      message.erase(at, inside.size());
+    }
     throw failure(message);
   }
 }

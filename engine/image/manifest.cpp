@@ -3,6 +3,7 @@
 #include "engine/core/error.hpp"
 #include "engine/image/json_fields.hpp"
 #include "engine/image/media_types.hpp"
+#include "engine/image/shown.hpp"
 
 namespace polyarch::image {
 
@@ -56,7 +57,7 @@ Json parse_json(std::string_view bytes, std::string_view what) {
   }
   try {
     return Json::parse(bytes);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // a parse_error, or out_of_range for a huge number
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     std::string detail = e.what();
     if (auto end = detail.find("] "); end != std::string::npos) detail.erase(0, end + 2);
@@ -149,7 +150,7 @@ Manifest parse_manifest(std::string_view bytes, std::string_view what) {
   m.schema_version = get_schema_version(json, what);
   m.media_type = get_string(json, "mediaType", what);
   if (!m.media_type.empty() && !media_type::is_manifest(m.media_type)) {
-    throw failure("invalid " + std::string(what) + ": media type " + quoted(m.media_type) +
+    throw failure("invalid " + std::string(what) + ": media type " + shown(m.media_type) +
                   " is not an image manifest");
   }
   m.artifact_type = get_string(json, "artifactType", what);
@@ -192,7 +193,7 @@ Index parse_index(std::string_view bytes, std::string_view what) {
   index.schema_version = get_schema_version(json, what);
   index.media_type = get_string(json, "mediaType", what);
   if (!index.media_type.empty() && !media_type::is_index(index.media_type)) {
-    throw failure("invalid " + std::string(what) + ": media type " + quoted(index.media_type) +
+    throw failure("invalid " + std::string(what) + ": media type " + shown(index.media_type) +
                   " is not an image index");
   }
   index.artifact_type = get_string(json, "artifactType", what);

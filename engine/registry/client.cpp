@@ -155,8 +155,9 @@ Digest Client::put_manifest(const std::string& repository, const std::string& re
     std::string stored = response.header("Docker-Content-Digest");
     if (stored.empty() || stored == sent.str()) return sent;
     if (attempt < k_verify_attempts) continue;  // a PUT of the same bytes is safe to repeat
-    throw failure("registry " + m_registry + " answered the push of manifest " + repository +
-                  ":" + reference + " with digest " + stored + ", not " + sent.str() +
+    std::string at = reference.starts_with("sha256:") ? "@" : ":";
+    throw failure("registry " + m_registry + " answered the push of manifest " + repository + at +
+                  reference + " with digest " + stored + ", not " + sent.str() +
                   " (the digest of the bytes sent)");
   }
 }

@@ -35,12 +35,16 @@ class Client {
 
   // GET a manifest by tag or digest, with all four media types in Accept.
   // Verifies the digest when the reference is a digest or the registry sent
-  // Docker-Content-Digest. Throws failure "… not found" for a 404.
+  // Docker-Content-Digest (asking again twice before failing "… does not
+  // match its digest"). Throws failure "… not found" for a 404.
   FetchedManifest get_manifest(const std::string& repository, const std::string& reference);
-  // HEAD a manifest; nullopt when it does not exist.
+  // HEAD a manifest; nullopt when it does not exist. A Docker-Content-Digest
+  // other than the digest asked for is checked with get_manifest.
   std::optional<image::Descriptor> head_manifest(const std::string& repository,
                                                  const std::string& reference);
-  // PUT manifest bytes under a tag or digest; returns the digest.
+  // PUT manifest bytes under a tag or digest; returns their digest. Throws
+  // failure when the registry answers with another Docker-Content-Digest
+  // (after two more tries).
   image::Digest put_manifest(const std::string& repository, const std::string& reference,
                              const std::string& bytes, const std::string& media_type);
 
@@ -48,7 +52,8 @@ class Client {
   std::optional<int64_t> head_blob(const std::string& repository, const image::Digest& digest);
   // Streams a blob into sink, verifying its digest (failure on mismatch).
   void get_blob(const std::string& repository, const image::Digest& digest, const BodySink& sink);
-  // Reads a small blob (configs) whole, verified.
+  // Reads a small blob (configs) whole, verified; a download cut short or
+  // damaged is tried again (three tries in all).
   std::string get_blob(const std::string& repository, const image::Digest& digest);
   // Tries a cross-repository mount; true when the registry mounted it (201).
   bool mount_blob(const std::string& repository, const image::Digest& digest,

@@ -22,7 +22,8 @@ namespace polyarch::fuzz {
 inline void check_error(const Error& error) {
   std::string_view message = error.what();
   if (message.empty()) finding("empty error message");
-  if (message.find('\n') != std::string_view::npos) finding("multi-line message: " + std::string(message));
+  if (message.find('\n') != std::string_view::npos)
+    finding("multi-line message: " + std::string(message));
 }
 
 // Runs parse(); an Error is checked, any other exception is a finding.

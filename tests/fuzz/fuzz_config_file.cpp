@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     core::apply_config_text("polyarch.yml", text, options);
   } catch (const Error& error) {
     fuzz::check_error(error);
-    if (error.kind() != ErrorKind::bad_input) fuzz::finding("not bad input: " + std::string(error.what()));
+    if (error.kind() != ErrorKind::bad_input)
+      fuzz::finding("not bad input: " + std::string(error.what()));
     if (!std::string_view(error.what()).starts_with("polyarch.yml:")) {
       fuzz::finding("message does not name the file: " + std::string(error.what()));
     }

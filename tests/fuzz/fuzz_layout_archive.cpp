@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static core::TempDir sandbox("polyarch-fuzz-archive");
   fs::path archive = sandbox.path() / "in.tar";
   fs::path dest = sandbox.path() / "dest";
-  std::ofstream(archive, std::ios::binary).write(reinterpret_cast<const char*>(data),
-                                                 static_cast<std::streamsize>(size));
+  std::ofstream(archive, std::ios::binary)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   fs::remove_all(dest);
   fs::create_directory(dest);
   fuzz::expect_only_errors([&] {

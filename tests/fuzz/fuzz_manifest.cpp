@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   image::Index index;
   if (fuzz::expect_only_errors([&] { index = image::parse_index(bytes); })) {
-    fuzz::must_hold("index round trip", [&] { return image::parse_index(image::to_bytes(index)) == index; });
+    fuzz::must_hold("index round trip",
+                    [&] { return image::parse_index(image::to_bytes(index)) == index; });
   }
   image::ImageConfig config;
   if (fuzz::expect_only_errors([&] { config = image::parse_image_config(bytes); })) {

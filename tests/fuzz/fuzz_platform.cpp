@@ -15,8 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<image::Platform> platforms;
   if (fuzz::expect_only_errors([&] { platforms = image::parse_platforms(text); })) {
     for (const image::Platform& platform : platforms) {
-      fuzz::must_hold("str() round-trips", [&] { return image::parse_platform(platform.str()) == platform; });
-      fuzz::must_hold("a parsed platform is normal", [&] { return image::normalize(platform) == platform; });
+      fuzz::must_hold("str() round-trips",
+                      [&] { return image::parse_platform(platform.str()) == platform; });
+      fuzz::must_hold("a parsed platform is normal",
+                      [&] { return image::normalize(platform) == platform; });
     }
   }
   return 0;

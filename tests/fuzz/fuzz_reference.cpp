@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   image::Reference name;
   if (fuzz::expect_only_errors([&] { name = image::parse_name(text); })) {
-    fuzz::must_hold("a name has no tag or digest", [&] { return name.tag.empty() && name.digest.empty(); });
+    fuzz::must_hold("a name has no tag or digest",
+                    [&] { return name.tag.empty() && name.digest.empty(); });
   }
   return 0;
 }

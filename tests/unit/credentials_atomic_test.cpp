@@ -4,6 +4,7 @@
 // files, never config.json itself opened and written in place, and a reader
 // polling all along only ever reads complete JSON.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
@@ -14,12 +15,10 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "engine/core/fs.hpp"
 #include "engine/registry/credentials.hpp"
@@ -77,7 +76,8 @@ class OpenWatcher {
         struct stat st {};
         ::fstat(event->fd, &st);
         std::error_code ec;
-        fs::path name = fs::read_symlink("/proc/self/fd/" + std::to_string(event->fd), ec).filename();
+        fs::path name =
+            fs::read_symlink("/proc/self/fd/" + std::to_string(event->fd), ec).filename();
         if (S_ISREG(st.st_mode)) {
           std::lock_guard lock(m_mutex);
           m_seen.push_back({st.st_ino, name.string(), static_cast<mode_t>(st.st_mode & 07777),
@@ -114,9 +114,12 @@ TEST(CredentialsAtomic, ConfigJsonIsNeverWorldReadableNorWrittenInPlace) {
   core::Env env{{"DOCKER_CONFIG", dir.string()}};
   fs::path config = dir / "config.json";
   // Another program's file, world-readable: the first save replaces it.
-  std::ofstream(config) << R"({"auths":{},"psFormat":"table"})" << "\n";
+  std::ofstream(config) << R"({"auths":{},"psFormat":"table"})"
+                        << "\n";
   fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                               fs::perms::others_read);
+  struct stat original {};
+  ASSERT_EQ(::stat(config.c_str(), &original), 0);
 
   std::atomic<bool> done{false};
   std::atomic<int> reads{0};
@@ -140,7 +143,8 @@ TEST(CredentialsAtomic, ConfigJsonIsNeverWorldReadableNorWrittenInPlace) {
     }
     Umask open_umask(0);
     for (int i = 0; i < 50; ++i) {
-      save_login(env, "registry" + std::to_string(i % 5) + ".example", {"user" + std::to_string(i), "pw", ""});
+      save_login(env, "registry" + std::to_string(i % 5) + ".example",
+                 {"user" + std::to_string(i), "pw", ""});
     }
     seen = watcher.seen();
   }
@@ -161,9 +165,10 @@ TEST(CredentialsAtomic, ConfigJsonIsNeverWorldReadableNorWrittenInPlace) {
       ++temp_writes;
       continue;
     }
-    if (s.name.starts_with("config.json.tmp.") || made_as.count(s.inode) == 0) made_as[s.inode] = s.name;
+    if (s.name.starts_with("config.json.tmp.") || made_as.count(s.inode) == 0)
+      made_as[s.inode] = s.name;
     // Only the other program's first file may be readable by others.
-    if (s.name != "config.json" || s.mode != 0644) {
+    if (s.inode != original.st_ino || s.mode != 0644) {
       EXPECT_EQ(s.mode & 077, 0u) << s.name << " has mode " << std::oct << s.mode;
     }
   }

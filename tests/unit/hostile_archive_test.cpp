@@ -29,8 +29,9 @@ class HostileArchive : public ::testing::Test {
   // A one-image layout directory at `name`; returns its manifest descriptor.
   Descriptor make_layout(const std::string& name) {
     LayoutDir layout = LayoutDir::create(path(name));
-    Descriptor config = layout.put_blob(media_type::k_oci_config,
-                                        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})");
+    Descriptor config = layout.put_blob(
+        media_type::k_oci_config,
+        R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})");
     Manifest manifest;
     manifest.media_type = std::string(media_type::k_oci_manifest);
     manifest.config = config;
@@ -40,7 +41,8 @@ class HostileArchive : public ::testing::Test {
   }
   // GNU tar of the directory's contents, with extra tar flags.
   void tar(const std::string& dir, const std::string& archive, std::vector<std::string> flags) {
-    std::vector<std::string> argv = {"tar", "-C", path(dir).string(), "-cf", path(archive).string()};
+    std::vector<std::string> argv = {"tar", "-C", path(dir).string(), "-cf",
+                                     path(archive).string()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     argv.insert(argv.end(), {"oci-layout", "index.json", "blobs"});
     core::ProcessResult r = core::run_process(argv);
@@ -63,7 +65,8 @@ class HostileArchive : public ::testing::Test {
   // The binary's `manifest inspect oci:ARCHIVE` fails with message, status 1.
   void expect_inspect(const std::string& archive, const std::string& message) {
     core::TempDir home("hostile-archive-home");
-    core::ProcessResult r = run_polyarch({"manifest", "inspect", "oci:" + path(archive).string()}, home.path());
+    core::ProcessResult r =
+        run_polyarch({"manifest", "inspect", "oci:" + path(archive).string()}, home.path());
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.err, error_line(message));
     EXPECT_EQ(r.out, "");
@@ -83,10 +86,11 @@ TEST_F(HostileArchive, TenGibibyteSparseEntryIsRefused) {
     std::string archive = std::string("sparse-") + format + ".tar";
     tar("src", archive, {"--sparse", std::string("--format=") + format});
     ASSERT_LT(fs::file_size(path(archive)), uintmax_t{1} << 20);
-    expect_unpack_error(archive, "refusing " + q(archive) + ": entry \"" + entry + "\" is a sparse file");
+    expect_unpack_error(archive,
+                        "refusing " + q(archive) + ": entry \"" + entry + "\" is a sparse file");
   }
-  expect_inspect("sparse-posix.tar",
-                 "refusing " + q("sparse-posix.tar") + ": entry \"" + entry + "\" is a sparse file");
+  expect_inspect("sparse-posix.tar", "refusing " + q("sparse-posix.tar") + ": entry \"" + entry +
+                                         "\" is a sparse file");
 }
 
 TEST_F(HostileArchive, OversizedIndexIsRefused) {
@@ -94,8 +98,9 @@ TEST_F(HostileArchive, OversizedIndexIsRefused) {
   std::string index = core::read_file(path("src/index.json"));
   core::write_file_atomic(path("src/index.json"), index + std::string(5 << 20, ' '));
   tar("src", "big-index.tar", {});
-  std::string message = q("big-index.tar") +
-                        " is not an OCI image layout: index.json is larger than 4 MiB; refusing to read it";
+  std::string message =
+      q("big-index.tar") +
+      " is not an OCI image layout: index.json is larger than 4 MiB; refusing to read it";
   expect_unpack_error("big-index.tar", message);
   expect_inspect("big-index.tar", message);
 }
@@ -103,18 +108,21 @@ TEST_F(HostileArchive, OversizedIndexIsRefused) {
 TEST_F(HostileArchive, DeeplyNestedIndexIsRefused) {
   make_layout("src");
   core::write_file_atomic(path("src/index.json"), R"({"schemaVersion":2,"manifests":[],"x":)" +
-                                                      std::string(50000, '[') + std::string(50000, ']') + "}");
+                                                      std::string(50000, '[') +
+                                                      std::string(50000, ']') + "}");
   tar("src", "deep.tar", {});
-  expect_unpack_error("deep.tar", q("deep.tar") + " is not an OCI image layout: invalid JSON in index.json: "
-                                                  "nested deeper than 64 levels");
+  expect_unpack_error("deep.tar", q("deep.tar") +
+                                      " is not an OCI image layout: invalid JSON in index.json: "
+                                      "nested deeper than 64 levels");
 }
 
 TEST_F(HostileArchive, InvalidIndexIsNamedInsideTheArchive) {
   make_layout("src");
   core::write_file_atomic(path("src/index.json"), R"({"schemaVersion":2,"manifests":{}})");
   tar("src", "bad-index.tar", {});
-  std::string message = q("bad-index.tar") +
-                        " is not an OCI image layout: invalid index.json: \"manifests\" must be an array";
+  std::string message =
+      q("bad-index.tar") +
+      " is not an OCI image layout: invalid index.json: \"manifests\" must be an array";
   expect_unpack_error("bad-index.tar", message);
   expect_inspect("bad-index.tar", message);
 }
@@ -134,7 +142,8 @@ TEST_F(HostileArchive, DuplicateEntryIsRefused) {
   core::ProcessResult r = core::run_process(
       {"tar", "-C", path("src").string(), "-rf", path("twice.tar").string(), "index.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  expect_unpack_error("twice.tar", "cannot extract \"index.json\" from " + q("twice.tar") + ": File exists");
+  expect_unpack_error("twice.tar",
+                      "cannot extract \"index.json\" from " + q("twice.tar") + ": File exists");
 }
 
 TEST_F(HostileArchive, EntryBelowAFileIsRefused) {
@@ -145,7 +154,8 @@ TEST_F(HostileArchive, EntryBelowAFileIsRefused) {
   core::ProcessResult r = core::run_process(
       {"tar", "-C", path("extra").string(), "-rf", path("below.tar").string(), "oci-layout/x"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  expect_unpack_error("below.tar", "cannot extract \"oci-layout/x\" from " + q("below.tar") + ": Not a directory");
+  expect_unpack_error(
+      "below.tar", "cannot extract \"oci-layout/x\" from " + q("below.tar") + ": Not a directory");
 }
 
 TEST_F(HostileArchive, IndexThatIsADirectory) {
@@ -153,8 +163,8 @@ TEST_F(HostileArchive, IndexThatIsADirectory) {
   fs::remove(path("src/index.json"));
   fs::create_directories(path("src/index.json"));
   tar("src", "dir-index.tar", {});
-  expect_unpack_error("dir-index.tar", "cannot read " + q("dir-index.tar") +
-                                           ": index.json is not a file");
+  expect_unpack_error("dir-index.tar",
+                      q("dir-index.tar") + " is not an OCI image layout: index.json is not a file");
 }
 
 TEST_F(HostileArchive, CopyOfAnEscapingArchiveWritesNothing) {
@@ -163,9 +173,11 @@ TEST_F(HostileArchive, CopyOfAnEscapingArchiveWritesNothing) {
   tar("src", "escape.tar", {});
   core::TempDir home("hostile-archive-home");
   core::ProcessResult r = run_polyarch(
-      {"copy", "oci:" + path("escape.tar").string(), "oci-dir:" + path("out").string()}, home.path());
+      {"copy", "oci:" + path("escape.tar").string(), "oci-dir:" + path("out").string()},
+      home.path());
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, error_line("refusing " + q("escape.tar") + ": entry \"blobs/up\" is a symbolic link"));
+  EXPECT_EQ(r.err,
+            error_line("refusing " + q("escape.tar") + ": entry \"blobs/up\" is a symbolic link"));
   EXPECT_FALSE(fs::exists(path("out")));
   EXPECT_TRUE(tree(home.path()).empty());
 }

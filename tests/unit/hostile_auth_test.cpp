@@ -33,18 +33,20 @@ class HostileAuthServer {
       std::lock_guard lock(m_mutex);
       res.set_content(token_answer, "application/json");
     });
-    m_server->Get("/v2/app/manifests/1", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(m_mutex);
-      std::string authorization = req.get_header_value("Authorization");
-      if (authorization == "Bearer good" && refusal.empty()) {
-        res.set_content("{}", "application/json");
-        return;
-      }
-      res.status = 401;
-      std::string header = challenge;
-      if (authorization.starts_with("Bearer ") && !refusal.empty()) header += "," + refusal;
-      if (!header.empty()) res.set_header("WWW-Authenticate", header);
-    });
+    m_server->Get("/v2/app/manifests/1",
+                  [this](const httplib::Request& req, httplib::Response& res) {
+                    std::lock_guard lock(m_mutex);
+                    std::string authorization = req.get_header_value("Authorization");
+                    if (authorization == "Bearer good" && refusal.empty()) {
+                      res.set_content("{}", "application/json");
+                      return;
+                    }
+                    res.status = 401;
+                    std::string header = challenge;
+                    if (authorization.starts_with("Bearer ") && !refusal.empty())
+                      header += "," + refusal;
+                    if (!header.empty()) res.set_header("WWW-Authenticate", header);
+                  });
     m_server.start();
     challenge = "Bearer realm=\"" + realm() + "\",service=\"fake\"";
   }
@@ -88,7 +90,8 @@ class HostileAuth : public ::testing::Test {
   }
   // The binary's `manifest inspect` fails with message and status 1.
   void expect_cli(const std::string& message) {
-    core::ProcessResult r = run_polyarch({"manifest", "inspect", m_server.host() + "/app:1"}, m_home.path());
+    core::ProcessResult r =
+        run_polyarch({"manifest", "inspect", m_server.host() + "/app:1"}, m_home.path());
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.err, error_line(message));
     EXPECT_EQ(r.out, "");
@@ -123,8 +126,8 @@ TEST_F(HostileAuth, HugeAnswerIsRefused) {
 
 TEST_F(HostileAuth, TokenThatWouldInjectAHeader) {
   m_server.token_answer = R"({"token":"good\r\nX-Injected: 1"})";
-  EXPECT_EQ(error_of(),
-            token_failed("the token from " + from_realm() + " has characters not allowed in a header"));
+  EXPECT_EQ(error_of(), token_failed("the token from " + from_realm() +
+                                     " has characters not allowed in a header"));
 }
 
 TEST_F(HostileAuth, ExpiredTokenNamesTheRegistryAndTheClock) {
@@ -165,14 +168,16 @@ TEST_F(HostileAuth, ExpiryOfTheWrongTypeMeansAMinute) {
 TEST_F(HostileAuth, MalformedChallengeNamesTheRegistry) {
   const std::pair<std::string, std::string> cases[] = {
       {"Bearer realm=\"" + m_server.realm(), "unterminated quoted string"},
-      {"Bearer realm", "expected \"=\" after \"realm\""},
+      {"Bearer realm=,service=x", "missing value for \"realm\""},
       {"=x", "missing auth scheme"},
-      {"Bearer realm=\"x\" service=\"y\"", "expected \",\" after a parameter of \"bearer\" challenge"},
+      {"Bearer realm=\"x\" service=\"y\"",
+       "expected \",\" after a parameter of \"bearer\" challenge"},
   };
   for (const auto& [header, reason] : cases) {
     SCOPED_TRACE(header);
     m_server.challenge = header;
-    EXPECT_EQ(error_of(), "registry " + m_server.host() + " sent an invalid WWW-Authenticate header: " + reason);
+    EXPECT_EQ(error_of(), "registry " + m_server.host() +
+                              " sent an invalid WWW-Authenticate header: " + reason);
   }
   m_server.challenge = cases[0].first;
   expect_cli("registry " + m_server.host() +
@@ -185,13 +190,15 @@ TEST(HostileChallenge, ControlCharactersAreEscapedInMessages) {
     parse_www_authenticate(std::string("Fe\n\0\0\0,,~g", 10));
     ADD_FAILURE() << "parsed";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), R"(invalid WWW-Authenticate header: unexpected "\x0a" in "fe" challenge)");
+    EXPECT_STREQ(e.what(),
+                 R"(invalid WWW-Authenticate header: unexpected "\x0a" in "fe" challenge)");
   }
 }
 
 TEST_F(HostileAuth, UnknownSchemeIsUnsupported) {
   m_server.challenge = "Negotiate YIIGhgYJKoZIhvcSAQICAQBuggY1MIIG";
-  std::string message = "registry " + m_server.host() + " asks for unsupported authentication \"negotiate\"";
+  std::string message =
+      "registry " + m_server.host() + " asks for unsupported authentication \"negotiate\"";
   EXPECT_EQ(error_of(), message);
   expect_cli(message);
 }

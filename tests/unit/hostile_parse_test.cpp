@@ -11,6 +11,7 @@
 #include "engine/core/config.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
+#include "engine/image/manifest.hpp"
 #include "engine/image/platform.hpp"
 #include "engine/image/reference.hpp"
 #include "tests/unit/hostile_util.hpp"
@@ -45,16 +46,19 @@ const std::string k_cut = "\u2026";
 const Case k_references[] = {
     {"app\x1b[31m:1", R"(invalid reference "app\x1b[31m:1": contains control characters)"},
     {std::string("app\0x", 5), R"(invalid reference "app\x00x": contains control characters)"},
-    {"alpine:3.19\n", R"(invalid reference "alpine:3.19\x0a": contains whitespace or non-ASCII characters)"},
-    {"app\u202e:1", "invalid reference \"app\u202e:1\": contains whitespace or non-ASCII characters"},
-    {"\u0430lpine", "invalid reference \"\u0430lpine\": contains whitespace or non-ASCII characters"},
+    {"alpine:3.19\n",
+     R"(invalid reference "alpine:3.19\x0a": contains whitespace or non-ASCII characters)"},
+    {"app\u202e:1",
+     "invalid reference \"app\u202e:1\": contains whitespace or non-ASCII characters"},
+    {"\u0430lpine",
+     "invalid reference \"\u0430lpine\": contains whitespace or non-ASCII characters"},
     {std::string(1 << 20, 'a'), "invalid reference \"" + std::string(40, 'a') + k_cut +
                                     "\": repository name must not exceed 255 characters"},
     {"x@md5:abc", "invalid reference \"x@md5:abc\": invalid digest \"md5:abc\""},
     {"x@sha512:abc", "invalid reference \"x@sha512:abc\": invalid digest \"sha512:abc\""},
     {"x@sha256:" + k_hex + "@sha256:" + k_hex,
-     "invalid reference \"x@sha256:" + std::string(31, 'a') + k_cut + "\": invalid digest \"sha256:" +
-         std::string(33, 'a') + k_cut + "\""},
+     "invalid reference \"x@sha256:" + std::string(31, 'a') + k_cut +
+         "\": invalid digest \"sha256:" + std::string(33, 'a') + k_cut + "\""},
     {"ghcr.io:0/x", "invalid reference \"ghcr.io:0/x\": invalid registry \"ghcr.io:0\""},
     {"[::1/x", "invalid reference \"[::1/x\": invalid registry \"[::1\""},
     {"x:" + std::string(300, 't'), "invalid reference \"x:" + std::string(38, 't') + k_cut +
@@ -81,10 +85,11 @@ const Case k_platforms[] = {
      R"(unknown platform "linux/arm64\x1b[2J": unknown architecture "arm64\x1b[2J")"},
     {std::string("linux/\0", 7), R"(unknown platform "linux/\x00": unknown architecture "\x00")"},
     {"linux/" + std::string(300, 'x'), "unknown platform \"linux/" + std::string(34, 'x') + k_cut +
-                                            "\": unknown architecture \"" + std::string(40, 'x') +
-                                            k_cut + "\""},
-    {"linux/\u0430rm64", "unknown platform \"linux/\u0430rm64\": unknown architecture \"\u0430rm64\"; "
-                         "did you mean \"arm64\"?"},
+                                           "\": unknown architecture \"" + std::string(40, 'x') +
+                                           k_cut + "\""},
+    {"linux/\u0430rm64",
+     "unknown platform \"linux/\u0430rm64\": unknown architecture \"\u0430rm64\"; "
+     "did you mean \"arm64\"?"},
     {"linux/amd64,linux/arm65,linux/arm64",
      "unknown platform \"linux/arm65\": unknown architecture \"arm65\"; did you mean \"arm64\"?"},
 };
@@ -106,6 +111,10 @@ const Case k_config_files[] = {
     // Brackets in quotes and comments are no nesting.
     {"image: \"[[[[#\"  # [[[[\n",
      "polyarch.yml:1:8: invalid image name \"[[[[#\": invalid path component \"[[[[#\""},
+    // Found by fuzz_config_file: yaml-cpp's LoadAll never ended on a lone ",".
+    {",", "polyarch.yml:1:1: invalid YAML: unexpected \",\""},
+    {"image: app\n---\nimage: other\n",
+     "polyarch.yml:3:1: only one YAML document is allowed; found a second one"},
     // Found by fuzz_config_file: yaml-cpp quotes the raw byte.
     {"push: \"\\\x01\"\n", R"(polyarch.yml:1:10: invalid YAML: unknown escape character: \x01)"},
     {"a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -117,18 +126,21 @@ const Case k_config_files[] = {
      "polyarch.yml:1:9: \"labels\" must be a mapping of NAME: value"},
     {std::string("image: app\0\x01\x02\xff\n", 15),
      R"(polyarch.yml:1:13: invalid YAML: unknown escape character: \x01)"},
-    {"image: app\n\tpush: true\n", "polyarch.yml:2:1: invalid YAML: illegal tab when looking for indentation"},
+    {"image: app\n\tpush: true\n",
+     "polyarch.yml:2:1: invalid YAML: illegal tab when looking for indentation"},
     {"jobs: 99999999999999999999\n",
      "polyarch.yml:1:7: \"jobs\" must be a positive whole number, not \"99999999999999999999\""},
     {"push: {a: 1}\n", "polyarch.yml:1:7: \"push\" must be true or false, not a mapping"},
-    {"tags: {a: 1}\n", "polyarch.yml:1:7: \"tags\" must be a string or a list of strings, not a mapping"},
+    {"tags: {a: 1}\n",
+     "polyarch.yml:1:7: \"tags\" must be a string or a list of strings, not a mapping"},
     {std::string(300, 'k') + ": 1\n",
      "polyarch.yml:1:1: unknown key \"" + std::string(300, 'k') +
          "\"; known keys are image, platforms, context, file, target, build-args, labels, "
          "annotations, tags, backend, cache, provenance, push, output, jobs, secrets"},
-    {"<<: {push: true}\n", "polyarch.yml:1:1: unknown key \"<<\"; known keys are image, platforms, "
-                           "context, file, target, build-args, labels, annotations, tags, "
-                           "backend, cache, provenance, push, output, jobs, secrets"},
+    {"<<: {push: true}\n",
+     "polyarch.yml:1:1: unknown key \"<<\"; known keys are image, platforms, "
+     "context, file, target, build-args, labels, annotations, tags, "
+     "backend, cache, provenance, push, output, jobs, secrets"},
 };
 
 TEST(HostileConfigFile, RefusedWithOneLineMessages) {
@@ -139,6 +151,32 @@ TEST(HostileConfigFile, RefusedWithOneLineMessages) {
     EXPECT_EQ(bad_input_of([&] { core::apply_config_text("polyarch.yml", c.input, options); }),
               c.message);
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  }
+}
+
+// Found by fuzz_manifest: a media type with a newline split the message.
+TEST(HostileManifest, ForeignValuesAreEscapedInMessages) {
+  std::string bytes = R"({"schemaVersion":2,"mediaType":"applicatio\n/vnd.oci.image.index.v1+json"})";
+  try {
+    image::parse_manifest(bytes);
+    ADD_FAILURE() << "parsed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::failure);
+    EXPECT_STREQ(e.what(),
+                 R"(invalid manifest: media type "applicatio\x0a/vnd.oci.image.index.v1+json" is )"
+                 "not an image manifest");
+  }
+}
+
+// Found by fuzz_manifest: a number too large for a double escaped as
+// nlohmann's own out_of_range exception.
+TEST(HostileManifest, HugeNumbersAreInvalidJson) {
+  try {
+    image::parse_index(R"({"schemaVersion":2,"manifests":[],"x":3e877})", "index");
+    ADD_FAILURE() << "parsed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::failure);
+    EXPECT_STREQ(e.what(), "invalid JSON in index: number overflow parsing '3e877'");
   }
 }
 
@@ -156,7 +194,8 @@ TEST(HostileConfigFile, TheBinaryExits2AndBuildsNothing) {
                     "--platform", "linux/amd64"},
                    dir.path());
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, error_line(dir.path().string() + "/deep.yml:1:112: nested deeper than 100 levels"));
+  EXPECT_EQ(r.err,
+            error_line(dir.path().string() + "/deep.yml:1:112: nested deeper than 100 levels"));
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "dist"));
 }
 

@@ -43,21 +43,21 @@ class HostileRegistry {
     m_server->Get("/v2/", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{}", "application/json");
     });
-    m_server->Get(R"(/v2/app/(manifests|blobs)/(.+))",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    std::lock_guard lock(m_mutex);
-                    auto it = answers.find(std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
-                    if (it == answers.end()) {
-                      res.status = 404;
-                      res.set_content(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]})",
-                                      "application/json");
-                      return;
-                    }
-                    if (!it->second.digest_header.empty()) {
-                      res.set_header("Docker-Content-Digest", it->second.digest_header);
-                    }
-                    res.set_content(it->second.body, it->second.content_type);
-                  });
+    m_server->Get(R"(/v2/app/(manifests|blobs)/(.+))", [this](const httplib::Request& req,
+                                                              httplib::Response& res) {
+      std::lock_guard lock(m_mutex);
+      auto it = answers.find(std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
+      if (it == answers.end()) {
+        res.status = 404;
+        res.set_content(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]})",
+                        "application/json");
+        return;
+      }
+      if (!it->second.digest_header.empty()) {
+        res.set_header("Docker-Content-Digest", it->second.digest_header);
+      }
+      res.set_content(it->second.body, it->second.content_type);
+    });
     m_server.start();
   }
 
@@ -94,12 +94,15 @@ std::string good_manifest(HostileRegistry& registry) {
 
 class HostileRegistryTest : public ::testing::Test {
  protected:
-  // Runs polyarch; checks stdout is empty and nothing but home/.docker was made.
+  // Runs polyarch; checks stdout is empty and nothing was written in home
+  // (where out/ is the empty directory copies write into).
   core::ProcessResult run(std::vector<std::string> args) {
+    fs::create_directories(m_home.path() / "out");
     core::ProcessResult r = run_polyarch(std::move(args), m_home.path());
     EXPECT_EQ(r.out, "");
     std::set<std::string> left = tree(m_home.path());
-    EXPECT_TRUE(left.empty() || left == std::set<std::string>{".docker/"}) << *left.begin();
+    left.erase(".docker/");
+    EXPECT_EQ(left, std::set<std::string>{"out/"});
     return r;
   }
   // `manifest inspect REF` fails with message and status.
@@ -115,11 +118,6 @@ class HostileRegistryTest : public ::testing::Test {
     core::ProcessResult r = run({"copy", ref, "oci:" + (m_home.path() / "out" / "x.tar").string()});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.err, error_line(message));
-    EXPECT_FALSE(fs::exists(m_home.path() / "out" / "x.tar"));
-    if (fs::exists(m_home.path() / "out")) {
-      EXPECT_TRUE(fs::is_empty(m_home.path() / "out"));
-    }
-    fs::remove_all(m_home.path() / "out");
   }
 
   HostileRegistry m_registry;
@@ -131,7 +129,8 @@ TEST_F(HostileRegistryTest, InvalidJsonManifest) {
   m_registry.manifest("broken", bytes, std::string(media_type::k_oci_manifest));
   std::string what = "manifest " + image::sha256(bytes).str();
   std::string detail =
-      "syntax error while parsing object key - unexpected end of input; expected string literal";
+      "parse error at line 1, column 30: syntax error while parsing object key - unexpected end "
+      "of input; expected string literal";
   expect_inspect(m_registry.ref("broken"), "invalid JSON in " + what + ": " + detail);
   expect_copy(m_registry.ref("broken"), "invalid JSON in " + what + ": " + detail);
 }
@@ -141,8 +140,8 @@ TEST_F(HostileRegistryTest, InvalidUtf8InAManifest) {
   m_registry.manifest("utf8", bytes, std::string(media_type::k_oci_manifest));
   expect_inspect(m_registry.ref("utf8"),
                  "invalid JSON in manifest " + image::sha256(bytes).str() +
-                     ": syntax error while parsing value - invalid string: ill-formed UTF-8 byte; "
-                     "last read: '\"\\xff'");  // nlohmann's own spelling of the byte
+                     ": parse error at line 1, column 40: syntax error while parsing value - "
+                     "invalid string: ill-formed UTF-8 byte; last read: '\"\xff'");
 }
 
 TEST_F(HostileRegistryTest, ManifestThatIsNotAnObject) {
@@ -156,7 +155,8 @@ TEST_F(HostileRegistryTest, TenMebibyteManifestIsRefused) {
   std::string bytes = good_manifest(m_registry);
   bytes.insert(bytes.size() - 1, ",\"padding\":\"" + std::string(10 << 20, 'x') + "\"");
   m_registry.manifest("huge", bytes, std::string(media_type::k_oci_manifest));
-  std::string message = "manifest " + m_registry.host() + "/app:huge is larger than 4 MiB; refusing it";
+  std::string message =
+      "manifest " + m_registry.host() + "/app:huge is larger than 4 MiB; refusing it";
   expect_inspect(m_registry.ref("huge"), message);
   expect_copy(m_registry.ref("huge"), message);
 }
@@ -198,7 +198,8 @@ TEST_F(HostileRegistryTest, IndexWhoseChildIsTheIndexItself) {
   index.manifests.push_back(child);
   std::string bytes = image::to_bytes(index);
   m_registry.manifest("loop", bytes, std::string(media_type::k_oci_index));
-  m_registry.answers["manifests/" + child.digest.str()] = {std::string(media_type::k_oci_index), bytes, ""};
+  m_registry.answers["manifests/" + child.digest.str()] = {std::string(media_type::k_oci_index),
+                                                           bytes, ""};
   expect_copy(m_registry.ref("loop"),
               "manifest " + m_registry.host() + "/app@" + child.digest.str() +
                   " does not match its digest: expected " + child.digest.str() + ", got " +
@@ -223,8 +224,8 @@ TEST_F(HostileRegistryTest, DuplicatePlatformsInAnIndex) {
   child.platform = image::Platform{"linux", "amd64", "", "", {}};
   index.manifests = {child, child};
   m_registry.manifest("dup", image::to_bytes(index), std::string(media_type::k_oci_index));
-  core::ProcessResult r = run({"manifest", "create", "--dry-run", "--tag", m_registry.ref("new"),
-                               m_registry.ref("dup")});
+  core::ProcessResult r = run(
+      {"manifest", "create", "--dry-run", "--tag", m_registry.ref("new"), m_registry.ref("dup")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, error_line("platform linux/amd64 is given twice: by \"" + m_registry.ref("dup") +
                               "\" and \"" + m_registry.ref("dup") + "\""));
@@ -237,7 +238,7 @@ TEST_F(HostileRegistryTest, ChildDescriptorsWithBadFields) {
       {R"({"mediaType":"x","digest":")" + digest + R"(","size":-1})",
        "\"size\" must be a non-negative integer"},
       {R"({"mediaType":"x","digest":"sha256:xyz","size":1})",
-       "invalid digest \"sha256:xyz\": expected sha256:<64 lowercase hex digits>"},
+       "invalid digest \"sha256:xyz\": sha256 needs 64 lowercase hex digits"},
       {R"({"mediaType":"x","digest":")" + digest + R"(","size":"12"})",
        "\"size\" must be a non-negative integer"},
       {R"({"mediaType":"x","digest":")" + digest + R"(","size":1,"platform":"linux/amd64"})",
@@ -245,22 +246,25 @@ TEST_F(HostileRegistryTest, ChildDescriptorsWithBadFields) {
   };
   int n = 0;
   for (const auto& [child, reason] : cases) {
-    std::string bytes = R"({"schemaVersion":2,"mediaType":")" + std::string(media_type::k_oci_index) +
-                        R"(","manifests":[)" + child + "]}";
+    std::string bytes = R"({"schemaVersion":2,"mediaType":")" +
+                        std::string(media_type::k_oci_index) + R"(","manifests":[)" + child + "]}";
     std::string tag = "bad" + std::to_string(n++);
     m_registry.manifest(tag, bytes, std::string(media_type::k_oci_index));
-    expect_inspect(m_registry.ref(tag), "invalid index " + image::sha256(bytes).str() + ": " + reason);
+    expect_inspect(m_registry.ref(tag),
+                   "invalid index " + image::sha256(bytes).str() + ": " + reason);
   }
 }
 
 TEST_F(HostileRegistryTest, HugeConfigBlobIsRefused) {
   image::Manifest manifest;
   manifest.media_type = std::string(media_type::k_oci_manifest);
-  manifest.config = m_registry.blob(std::string(5 << 20, ' ') + k_config_bytes, media_type::k_oci_config);
-  m_registry.manifest("bigconfig", image::to_bytes(manifest), std::string(media_type::k_oci_manifest));
-  expect_inspect(m_registry.ref("bigconfig"),
-                 "blob " + manifest.config.digest.str() + " in " + m_registry.host() +
-                     "/app is larger than 4 MiB; refusing it");
+  manifest.config =
+      m_registry.blob(std::string(5 << 20, ' ') + k_config_bytes, media_type::k_oci_config);
+  m_registry.manifest("bigconfig", image::to_bytes(manifest),
+                      std::string(media_type::k_oci_manifest));
+  expect_inspect(m_registry.ref("bigconfig"), "blob " + manifest.config.digest.str() + " in " +
+                                                  m_registry.host() +
+                                                  "/app is larger than 4 MiB; refusing it");
 }
 
 TEST_F(HostileRegistryTest, MissingManifestIsNotFound) {

@@ -2,9 +2,9 @@
 // but names another host is refused, and --insecure-registry relaxes
 // verification for the named registry only, in the engine and through the
 // binary.
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
@@ -41,8 +41,9 @@ struct TlsRegistry {
       res.set_content("{}", "application/json");
     });
     server->Get("/v2/app/manifests/1", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})",
-                      "application/vnd.oci.image.index.v1+json");
+      res.set_content(
+          R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})",
+          "application/vnd.oci.image.index.v1+json");
     });
     server.start();
   }
@@ -86,9 +87,9 @@ TEST(TlsTrust, CertificateForAnotherNameIsRefusedEvenWithItsCa) {
   EXPECT_EQ(send_error(transport, registry.server.url("/v2/")), message);
 
   core::TempDir home("tls-trust-home");
-  core::ProcessResult r = run_polyarch({"manifest", "inspect", registry.server.host() + "/app:1",
-                                        "--ca-cert", other.cert},
-                                       home.path());
+  core::ProcessResult r = run_polyarch(
+      {"manifest", "inspect", registry.server.host() + "/app:1", "--ca-cert", other.cert},
+      home.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, error_line(message));
 }
@@ -115,16 +116,17 @@ TEST(TlsTrust, InsecureRegistryIsOnlyTheNamedOne) {
   HttpRequest request;
   request.url = Url::parse(named.server.url("/v2/"));
   EXPECT_EQ(transport.send(request).status, 200);
-  EXPECT_EQ(send_error(transport, other.server.url("/v2/")), verification_failed(other.server.host()));
+  EXPECT_EQ(send_error(transport, other.server.url("/v2/")),
+            verification_failed(other.server.host()));
 
   core::TempDir home("tls-trust-home");
   core::ProcessResult ok = run_polyarch({"manifest", "inspect", named.server.host() + "/app:1",
                                          "--insecure-registry", named.server.host()},
                                         home.path());
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  core::ProcessResult refused = run_polyarch(
-      {"manifest", "inspect", other.server.host() + "/app:1", "--insecure-registry", named.server.host()},
-      home.path());
+  core::ProcessResult refused = run_polyarch({"manifest", "inspect", other.server.host() + "/app:1",
+                                              "--insecure-registry", named.server.host()},
+                                             home.path());
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_EQ(refused.err, error_line(verification_failed(other.server.host())));
 }

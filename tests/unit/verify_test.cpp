@@ -149,7 +149,7 @@ TEST(LayerScan, StreamsZstdAndGzipTarsHandingOverOnlyTheHead) {
 TEST(LayerScan, AProducerErrorIsTheErrorReported) {
   std::string bytes = tar_of({{"a", std::string(1 << 20, 'a')}}, false);
   BlobProducer broken = [&](const registry::BodySink& sink) {
-    sink(bytes.data(), 5000);
+    sink(bytes.data(), bytes.size() / 2);  // the compressed layer is smaller than the text
     throw failure("connection reset by registry");
   };
   try {
