@@ -202,7 +202,10 @@ std::string Reference::str() const {
 
 std::string Reference::familiar() const {
   std::string out = name();
-  if (registry == k_default_registry) {
+  // "docker.io/localhost/app" stays whole: "localhost/app" would name another registry.
+  std::string_view first = std::string_view(repository).substr(0, repository.find('/'));
+  bool looks_like_host = repository.find('/') != std::string::npos && is_registry_host(first);
+  if (registry == k_default_registry && !looks_like_host) {
     out = repository;
     constexpr std::string_view k_library = "library/";
     std::string_view rest =

@@ -74,6 +74,21 @@ TEST(HostileReference, RefusedWithOneLineMessages) {
   }
 }
 
+// Found by fuzz_reference: a Docker Hub repository whose first component
+// looks like a host lost "docker.io/" in its familiar form, which then named
+// another registry.
+TEST(HostileReference, FamiliarFormsNameTheSameImage) {
+  for (const char* text : {"index.docker.io/index.docker.io/aa", "docker.io/localhost/app:1",
+                           "docker.io/my.host/x", "docker.io/library/alpine", "user/app"}) {
+    SCOPED_TRACE(text);
+    image::Reference ref = image::parse_reference(text);
+    EXPECT_EQ(image::parse_reference(ref.familiar()), ref) << ref.familiar();
+  }
+  EXPECT_EQ(image::parse_reference("docker.io/localhost/app:1").familiar(),
+            "docker.io/localhost/app:1");
+  EXPECT_EQ(image::parse_reference("docker.io/library/alpine").familiar(), "alpine:latest");
+}
+
 const std::string k_usage = "expected OS/ARCH[/VARIANT], e.g. linux/arm64";
 
 const Case k_platforms[] = {
