@@ -86,9 +86,16 @@ def _abs(path, workdir):
 
 
 def _copy(src, dst):
+    """Copies src to dst; a directory that already exists keeps its own mode
+    (a cache restored at "/" must not change /tmp's mode to its copy's)."""
     os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
     if os.path.isdir(src) and not os.path.islink(src):
-        shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+        existed = os.path.isdir(dst)
+        os.makedirs(dst, exist_ok=True)
+        for name in os.listdir(src):
+            _copy(os.path.join(src, name), os.path.join(dst, name))
+        if not existed:
+            shutil.copystat(src, dst)
     else:
         shutil.copy2(src, dst, follow_symlinks=False)
 
