@@ -1,4 +1,5 @@
 #include "engine/registry/http.hpp"
+#include "tests/unit/http_test_util.hpp"
 
 #include "tests/unit/http_server.hpp"
 
@@ -27,37 +28,9 @@ namespace {
 using polyarch::testing::TestServer;
 using std::chrono::milliseconds;
 
-// The message of the Error that fn throws, or "" when it throws none.
-template <typename F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::failure);
-    return e.what();
-  }
-  return "";
-}
-
-HttpRequest get(const std::string& url) {
-  HttpRequest request;
-  request.url = Url::parse(url);
-  return request;
-}
-
-// Transport options whose sleeps are recorded instead of waited for.
-struct Recorder {
-  std::vector<milliseconds> sleeps;
-  std::vector<std::string> lines;
-  TransportOptions options() {
-    TransportOptions o;
-    o.connect_timeout = std::chrono::seconds(1);
-    o.read_timeout = std::chrono::seconds(1);
-    o.sleep = [this](milliseconds d) { sleeps.push_back(d); };
-    o.debug = [this](const std::string& line) { lines.push_back(line); };
-    return o;
-  }
-};
+using test_util::error_of;
+using test_util::get;
+using test_util::Recorder;
 
 // ---- Transport ---------------------------------------------------------
 

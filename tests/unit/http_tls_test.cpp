@@ -16,6 +16,7 @@
 #include "engine/core/fs.hpp"
 #include "engine/core/process.hpp"
 #include "engine/registry/http.hpp"
+#include "tests/unit/http_test_util.hpp"
 #include "tests/unit/http_server.hpp"
 
 namespace polyarch::registry {
@@ -24,35 +25,9 @@ namespace {
 using polyarch::testing::TestServer;
 using std::chrono::milliseconds;
 
-// The message of the Error that fn throws, or "" when it throws none.
-template <typename F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::failure);
-    return e.what();
-  }
-  return "";
-}
-
-HttpRequest get(const std::string& url) {
-  HttpRequest request;
-  request.url = Url::parse(url);
-  return request;
-}
-
-// Transport options whose sleeps are recorded instead of waited for.
-struct Recorder {
-  std::vector<milliseconds> sleeps;
-  TransportOptions options() {
-    TransportOptions o;
-    o.connect_timeout = std::chrono::seconds(1);
-    o.read_timeout = std::chrono::seconds(1);
-    o.sleep = [this](milliseconds d) { sleeps.push_back(d); };
-    return o;
-  }
-};
+using test_util::error_of;
+using test_util::get;
+using test_util::Recorder;
 
 // ---- TLS ---------------------------------------------------------------
 

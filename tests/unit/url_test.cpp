@@ -5,21 +5,12 @@
 
 #include "engine/core/error.hpp"
 #include "engine/registry/http.hpp"
+#include "tests/unit/http_test_util.hpp"
 
 namespace polyarch::registry {
 namespace {
 
-// The message of the Error that fn throws, or "" when it throws none.
-template <typename F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::failure);
-    return e.what();
-  }
-  return "";
-}
+using test_util::error_of;
 
 // ---- Url ---------------------------------------------------------------
 
