@@ -1,8 +1,8 @@
 #include "engine/build/assembler.hpp"
 
-#include <ctime>
 
 #include "engine/core/error.hpp"
+#include "engine/core/strings.hpp"
 #include "engine/image/layer.hpp"
 #include "engine/image/media_types.hpp"
 
@@ -10,14 +10,7 @@ namespace polyarch::build {
 
 using namespace image;
 
-std::string rfc3339(int64_t epoch) {
-  std::time_t seconds = static_cast<std::time_t>(epoch);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
+std::string rfc3339(int64_t epoch) { return core::format_utc(epoch, "%Y-%m-%dT%H:%M:%SZ"); }
 
 // Where a source goes in the image: a DIR is the root, a FILE goes to dest.
 static LayerSource layer_source(const fs::path& source, const std::string& dest) {

@@ -1,6 +1,7 @@
 #include "engine/core/strings.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include "engine/core/error.hpp"
 
@@ -60,6 +61,18 @@ std::pair<std::string, std::string> split_key_value(std::string_view text, std::
                     ": expected KEY=VALUE");
   }
   return {std::string(text.substr(0, equals)), std::string(text.substr(equals + 1))};
+}
+
+std::string format_utc(std::int64_t epoch_seconds, const char* format) {
+  std::time_t time = static_cast<std::time_t>(epoch_seconds);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char text[64];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"  // callers pass literals
+  std::strftime(text, sizeof text, format, &utc);
+#pragma GCC diagnostic pop
+  return text;
 }
 
 }  // namespace polyarch::core

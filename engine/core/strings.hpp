@@ -1,6 +1,7 @@
 #pragma once
 // Small string helpers shared by parsers and messages.
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,5 +24,8 @@ std::string closest(std::string_view word, std::span<const std::string_view> can
 
 // Splits "KEY=VALUE"; throws bad_input "invalid <what> "text": expected KEY=VALUE".
 std::pair<std::string, std::string> split_key_value(std::string_view text, std::string_view what);
+
+// Seconds since the epoch as UTC text in a strftime format ("%Y-%m-%dT%H:%M:%SZ").
+std::string format_utc(std::int64_t epoch_seconds, const char* format);
 
 }  // namespace polyarch::core

@@ -4,10 +4,10 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 
 #include "engine/core/error.hpp"
+#include "engine/core/strings.hpp"
 #include "engine/image/digest.hpp"
 
 namespace polyarch::registry {
@@ -168,14 +168,7 @@ void set_header(SigV4Request& request, std::string_view name, const std::string&
 
 }  // namespace
 
-std::string amz_date(std::int64_t unix_seconds) {
-  std::time_t time = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-  return text;
-}
+std::string amz_date(std::int64_t unix_seconds) { return core::format_utc(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 std::string canonical_request(const SigV4Request& request) {
   auto headers = canonical_headers(request);

@@ -15,6 +15,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
+#include "tests/unit/gzip_test_util.hpp"
 #include "engine/image/media_types.hpp"
 
 namespace polyarch::image {
@@ -42,25 +43,7 @@ void write(const fs::path& path, const std::string& content, mode_t mode = 0644)
   ASSERT_EQ(::chmod(path.c_str(), mode), 0);
 }
 
-std::string gunzip(const std::string& gz) {
-  z_stream stream{};
-  EXPECT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  stream.avail_in = static_cast<uInt>(gz.size());
-  std::string out;
-  std::vector<char> buffer(1 << 16);
-  int code = Z_OK;
-  while (code == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(buffer.data());
-    stream.avail_out = static_cast<uInt>(buffer.size());
-    code = inflate(&stream, Z_NO_FLUSH);
-    out.append(buffer.data(), buffer.size() - stream.avail_out);
-  }
-  EXPECT_EQ(code, Z_STREAM_END);
-  EXPECT_EQ(stream.avail_in, 0u);  // nothing after the gzip member
-  inflateEnd(&stream);
-  return out;
-}
+using test_util::gunzip;
 
 std::vector<TarEntry> read_tar(const std::string& tar) {
   struct archive* reader = archive_read_new();
