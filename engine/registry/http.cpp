@@ -181,6 +181,9 @@ struct Transport::Impl {
       client = std::make_unique<httplib::ClientImpl>(name, port);
     }
     client->set_keep_alive(true);
+    // Headers and body go out in separate writes: without this, Nagle holds
+    // the body until the server's delayed ACK, ~40 ms per manifest PUT.
+    client->set_tcp_nodelay(true);
     client->set_follow_location(false);
     client->set_url_encode(false);
     client->set_decompress(false);
