@@ -1,20 +1,22 @@
 #include "engine/build/buildah_backend.hpp"
 
+#include <regex>
 #include <system_error>
 
 #include "engine/build/run_logged.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/fs.hpp"
 
 namespace polyarch::build {
 
 std::vector<std::string> buildah_build_argv(const BuildahTool& tool, const BuildRequest& request,
-                                            const std::string& destination) {
+                                            const std::string& id_file) {
   const BuildOptions& options = request.options;
   std::vector<std::string> argv = {std::string(tool.program), "build",
                                    "--platform", image::normalize(request.platform).str(),
                                    "--isolation", "chroot",
                                    "--format", "oci",
-                                   "--layers", "--disable-compression=false"};
+                                   "--layers"};
   if (!options.file.empty()) argv.insert(argv.end(), {"--file", options.file});
   if (!options.target.empty()) argv.insert(argv.end(), {"--target", options.target});
   for (const auto& [key, value] : options.build_args) {
@@ -26,19 +28,13 @@ std::vector<std::string> buildah_build_argv(const BuildahTool& tool, const Build
   // A secret spec names a file or a variable, never the value itself.
   for (const auto& secret : options.secrets) argv.insert(argv.end(), {"--secret", secret});
   argv.insert(argv.end(), request.cache_args.begin(), request.cache_args.end());
-  argv.insert(argv.end(), {"--tag", destination, options.context});
+  argv.insert(argv.end(), {"--iidfile", id_file, options.context});
   return argv;
 }
 
-std::string oci_destination(const std::filesystem::path& work_dir) {
-  std::string path = (work_dir / k_built_layout).string();
-  // The oci: transport ends the path at its first ':'.
-  if (path.find(':') != std::string::npos) {
-    throw failure("the work directory " + work_dir.string() +
-                  " contains ':', which a buildah oci: destination cannot name; "
-                  "set TMPDIR to a directory without ':'");
-  }
-  return "oci:" + path;
+std::vector<std::string> buildah_push_argv(const BuildahTool& tool, const std::string& image_id) {
+  return {std::string(tool.program), "push", "--format", "oci", "--quiet", image_id,
+          "oci:" + std::string(k_pushed_layout)};
 }
 
 namespace {
@@ -49,17 +45,26 @@ class BuildahBackend : public Backend {
 
   std::string name() const override { return std::string(m_tool.name); }
 
+  // The image is left in the builder's storage untagged, as --layers leaves
+  // every step: the cache of the next build. Nothing is removed, so nothing
+  // can vanish under another build's cache lookup.
   PlatformResult build(const BuildRequest& request, image::LayoutDir& into,
                        const LogLine& log) override {
     image::Platform platform = image::normalize(request.platform);
-    std::filesystem::path layout = request.work_dir / k_built_layout;
+    std::filesystem::path id_file = request.work_dir / "image-id";
+    std::filesystem::path layout = request.work_dir / k_pushed_layout;
     std::error_code ec;
+    std::filesystem::remove(id_file, ec);
     std::filesystem::remove_all(layout, ec);
-    // The builder writes the image straight into a layout: no temporary
-    // image in its storage, so nothing to remove that another build may be
-    // reading, and --layers cache entries survive.
-    LoggedRun built = run_logged(buildah_build_argv(m_tool, request, oci_destination(request.work_dir)), log);
-    if (built.exit_code != 0) throw step_failed(platform, built);
+
+    LoggedRun built = run_logged(buildah_build_argv(m_tool, request, id_file.string()), log);
+    if (built.exit_code != 0) throw step_failed(platform, "", built);
+    std::string image_id = read_image_id(id_file, platform);
+
+    core::ProcessOptions in_work_dir;
+    in_work_dir.cwd = request.work_dir.string();
+    LoggedRun pushed = run_logged(buildah_push_argv(m_tool, image_id), log, in_work_dir);
+    if (pushed.exit_code != 0) throw step_failed(platform, " push", pushed);
 
     PlatformResult result{platform, import_single_image(layout, into)};
     result.manifest.platform = platform;
@@ -68,10 +73,24 @@ class BuildahBackend : public Backend {
   }
 
  private:
+  // "sha256:<64 hex>", as --iidfile writes it.
+  std::string read_image_id(const std::filesystem::path& id_file, const image::Platform& platform) const {
+    std::error_code ec;
+    std::string id = std::filesystem::exists(id_file, ec) ? core::read_file(id_file) : "";
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    static const std::regex k_id("sha256:[0-9a-f]{64}");
+    if (!std::regex_match(id, k_id)) {
+      throw failure("build for " + platform.str() + " failed: " + std::string(m_tool.name) +
+                    " exited 0 but wrote no image ID to " + id_file.string());
+    }
+    return id;
+  }
+
   // "build for linux/arm64 failed (buildah exit 1): <last error lines>".
-  Error step_failed(const image::Platform& platform, const LoggedRun& run) const {
+  Error step_failed(const image::Platform& platform, std::string_view step,
+                    const LoggedRun& run) const {
     return failure("build for " + platform.str() + " failed (" + std::string(m_tool.name) +
-                   " exit " + std::to_string(run.exit_code) +
+                   std::string(step) + " exit " + std::to_string(run.exit_code) +
                    "): " + error_summary(run));
   }
 

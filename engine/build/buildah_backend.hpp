@@ -2,7 +2,6 @@
 // The buildah and podman backends: one class, told apart by a row of facts.
 // Exposed for tests: the exact command lines each step runs.
 
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,18 +19,18 @@ struct BuildahTool {
 inline constexpr BuildahTool k_buildah_tool{"buildah", "buildah"};
 inline constexpr BuildahTool k_podman_tool{"podman", "podman"};
 
-// The directory, inside request.work_dir, that receives the built image.
-inline constexpr std::string_view k_built_layout = "image";
+// The directory, inside request.work_dir, that receives the pushed image.
+inline constexpr std::string_view k_pushed_layout = "image";
 
-// `buildah build` for one platform, writing the result to `destination`
-// ("oci:PATH"): chroot isolation (OCI isolation needs a cgroup setup CI hosts
-// often lack), OCI format, layer caching, gzip'd layers, the request's cache
-// flags last before the context.
+// `buildah build` for one platform, writing the image's ID to id_file:
+// chroot isolation (OCI isolation needs a cgroup setup CI hosts often lack),
+// OCI format, layer caching, the request's cache flags last before the
+// context. The image gets no name, so there is nothing to remove afterwards.
 std::vector<std::string> buildah_build_argv(const BuildahTool& tool, const BuildRequest& request,
-                                            const std::string& destination);
+                                            const std::string& id_file);
 
-// "oci:<work_dir>/image"; an error when work_dir holds a ':', which ends
-// the path in that transport.
-std::string oci_destination(const std::filesystem::path& work_dir);
+// `buildah push` of an image ID to the OCI layout k_pushed_layout, run with
+// request.work_dir as the working directory (so no path needs escaping).
+std::vector<std::string> buildah_push_argv(const BuildahTool& tool, const std::string& image_id);
 
 }  // namespace polyarch::build

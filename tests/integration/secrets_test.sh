@@ -24,7 +24,7 @@ start_registry "$W/registry" tls htpasswd
 SECRET_VALUE="build-secret-$(openssl rand -hex 12)"
 BASIC=$(printf '%s' "$REGISTRY_USER:$REGISTRY_PASSWORD" | base64 -w0)
 
-# A one-platform image layout the fake builder writes to its --tag oci:PATH.
+# A one-platform image layout the fake builder hands back on `buildah push`.
 printf 'hello\n' >"$W/hello"
 expect_success template assemble --platform "linux/amd64=$W/hello" --tag app:1 \
   --output "oci-dir:$W/template"
@@ -35,10 +35,13 @@ mkdir -p "$W/bin" "$W/ctx"
 cat >"$W/bin/buildah" <<FAKE
 #!/bin/sh
 { cat /proc/\$\$/cmdline; printf '\n'; cat /proc/\$PPID/cmdline; printf '\n'; } >>"$W/cmdlines"
-while [ \$# -gt 0 ]; do
-  if [ "\$1" = --tag ]; then cp -r "$W/template" "\${2#oci:}"; fi
-  shift
-done
+case "\$1" in
+  build) while [ \$# -gt 0 ]; do
+           if [ "\$1" = --iidfile ]; then echo "sha256:$(printf '%064d' 7)" >"\$2"; fi
+           shift
+         done ;;
+  push) dest=\$(eval echo "\\\${\$#}"); cp -r "$W/template" "\${dest#oci:}" ;;
+esac
 exit 0
 FAKE
 chmod +x "$W/bin/buildah"
