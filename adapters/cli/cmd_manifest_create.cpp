@@ -4,10 +4,12 @@
 #include <map>
 
 #include "adapters/cli/registry_options.hpp"
+#include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/strings.hpp"
 #include "engine/image/config.hpp"
 #include "engine/image/media_types.hpp"
+#include "engine/image/platform_cache.hpp"
 #include "engine/image/reference.hpp"
 #include "engine/publish/copy.hpp"
 #include "engine/publish/parallel.hpp"
@@ -26,8 +28,23 @@ struct Entry {
   bool fetched = false;           // its manifest was just read from store itself
 };
 
+// A source named by digest whose platform is remembered: one HEAD proves it
+// is there (and the same size and type), instead of reading the manifest and
+// its config.
+std::optional<Entry> remembered_entry(const std::string& text, Location& location,
+                                      registry::Client* client, const PlatformCache& cache) {
+  if (!client || !location.ref || location.ref->digest.empty()) return std::nullopt;
+  std::optional<Descriptor> known = cache.find(Digest::parse(location.ref->digest));
+  if (!known) return std::nullopt;
+  std::optional<Descriptor> head = client->head_manifest(location.ref->repository, location.ref->digest);
+  if (!head || head->size != known->size || head->media_type != known->media_type) return std::nullopt;
+  return Entry{*known, text, location.store.get(), true};
+}
+
 // The entries a source contributes: an index's children, or one manifest.
-std::vector<Entry> entries_of(const std::string& text, Location& location) {
+std::vector<Entry> entries_of(const std::string& text, Location& location, registry::Client* client,
+                              const PlatformCache& cache) {
+  if (std::optional<Entry> entry = remembered_entry(text, location, client, cache)) return {*entry};
   registry::FetchedManifest top = location.store->resolve(location.reference);
   std::vector<Entry> entries;
   if (media_type::is_index(top.descriptor.media_type)) {
@@ -40,6 +57,7 @@ std::vector<Entry> entries_of(const std::string& text, Location& location) {
   ImageConfig config = parse_image_config(location.store->read_small_blob(manifest.config), text);
   Descriptor descriptor = top.descriptor;
   descriptor.platform = normalize(config.platform);
+  cache.remember(descriptor);
   entries.push_back({descriptor, text, location.store.get(), true});
   return entries;
 }
@@ -99,14 +117,19 @@ int run_manifest_create(Context& context) {
   RegistrySession session(context);
   std::vector<Location> sources;
   std::vector<Entry> entries;
-  for (const auto& text : args.positionals()) sources.push_back(session.open(text, false));
+  std::vector<registry::Client*> clients;  // per source; nullptr for a layout
+  for (const auto& text : args.positionals()) {
+    sources.push_back(session.open(text, false));
+    clients.push_back(sources.back().ref ? &session.client(sources.back().ref->registry) : nullptr);
+  }
+  PlatformCache cache = PlatformCache::from_env(core::process_env());
   // Every source is read at once (manifest, then config); entries keep their order.
   std::vector<std::vector<Entry>> found(sources.size());
   bool concurrent = std::all_of(sources.begin(), sources.end(), [](const Location& source) {
     return source.store->concurrent_manifests();
   });
   publish::parallel_for(sources.size(), concurrent ? 8 : 1, [&](size_t i) {
-    found[i] = entries_of(args.positionals()[i], sources[i]);
+    found[i] = entries_of(args.positionals()[i], sources[i], clients[i], cache);
   });
   for (auto& some : found) entries.insert(entries.end(), some.begin(), some.end());
   refuse_duplicate_platforms(entries);

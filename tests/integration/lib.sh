@@ -102,6 +102,8 @@ make_workdir() {
   _integ_workdir=$(mktemp -d "${TMPDIR:-/tmp}/polyarch-integ.XXXXXX")
   WORKDIR=$_integ_workdir
   trap _integ_cleanup EXIT
+  # polyarch's own cache (remembered platforms) per test, not the host's.
+  export XDG_CACHE_HOME="$WORKDIR/cache"
   # A signature policy of our own, so skopeo ignores the host's.
   printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$WORKDIR/policy.json"
   echo "$WORKDIR"

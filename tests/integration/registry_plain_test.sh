@@ -285,6 +285,26 @@ if run_skopeo inspect --raw --tls-verify=false "docker://$R/multi/hello:dry" >/d
   fail "manifest create --dry-run pushed multi/hello:dry"
 fi
 
+# Children by digest: the first create reads each manifest and its config and
+# remembers the platform; the next makes one HEAD per child, one PUT per tag.
+export XDG_CACHE_HOME="$W/cache-kids"
+KIDS=("$R/hello@$AMD64" "$R/hello@$ARM64" "$R/hello@$ARMV7")
+for n in 1 2; do
+  mark=$(log_mark "$REGISTRY_LOG")
+  expect_success "by-digest-$n" manifest create --tag "$R/hello:kids$n" "${KIDS[@]}"
+  sleep 0.3
+  registry_requests "$REGISTRY_LOG" "$mark" | awk '{ print $1 }' | sort | uniq -c \
+    | awk '{ printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1 }' >"$W/kinds$n"
+  skopeo_raw "$R/hello:kids$n" "$W/kids$n.json"
+  assert_eq "$(printf 'linux/amd64 %s\nlinux/arm64 %s\nlinux/arm/v7 %s' "$AMD64" "$ARM64" "$ARMV7")" \
+    "$(children "$W/kids$n.json" | awk '{ print $1, $2 }')" "entries of the index over digests, run $n"
+done
+assert_same_file "$W/kids1.json" "$W/kids2.json" "index over digests, from the registry and from the cache"
+assert_eq "GET=6 PUT=1" "$(cat "$W/kinds1")" "requests of the first create over digests"
+assert_eq "HEAD=3 PUT=1" "$(cat "$W/kinds2")" "requests of the second create over digests"
+ls "$XDG_CACHE_HOME/polyarch/platforms/sha256/${AMD64#sha256:}.json" >/dev/null \
+  || fail "no platform remembered for $AMD64"
+
 # Refused inputs: exit 2, one line, nothing pushed.
 expect_failure 2 create-duplicate manifest create --tag "$R/multi/hello:dup" \
   "$R/single/hello:linuxamd64" "$R/hello:1.0"

@@ -1,0 +1,43 @@
+#include "engine/image/platform_cache.hpp"
+
+#include "engine/core/fs.hpp"
+
+namespace polyarch::image {
+
+PlatformCache PlatformCache::from_env(const core::Env& env) {
+  std::string base = core::get(env, "XDG_CACHE_HOME");
+  if (base.empty() && !core::get(env, "HOME").empty()) base = core::get(env, "HOME") + "/.cache";
+  if (base.empty()) return PlatformCache({});
+  return PlatformCache(std::filesystem::path(base) / "polyarch" / "platforms");
+}
+
+std::filesystem::path PlatformCache::entry(const Digest& manifest) const {
+  return m_dir / manifest.algorithm / (manifest.hex + ".json");
+}
+
+std::optional<Descriptor> PlatformCache::find(const Digest& manifest) const {
+  if (m_dir.empty()) return std::nullopt;
+  try {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(entry(manifest), ec)) return std::nullopt;
+    Json json = parse_json(core::read_file(entry(manifest)), "platform cache entry");
+    Descriptor found = descriptor_from_json(json, "platform cache entry");
+    if (found.digest != manifest || !found.platform) return std::nullopt;
+    return found;
+  } catch (const std::exception&) {
+    return std::nullopt;  // a damaged entry is read again from the registry
+  }
+}
+
+void PlatformCache::remember(const Descriptor& manifest) const {
+  if (m_dir.empty() || !manifest.platform) return;
+  try {
+    std::filesystem::path path = entry(manifest.digest);
+    std::filesystem::create_directories(path.parent_path());
+    core::write_file_atomic(path, to_json(manifest).dump());
+  } catch (const std::exception&) {
+    // Only a cache: the next run reads the config again.
+  }
+}
+
+}  // namespace polyarch::image
