@@ -212,11 +212,13 @@ step_merge() {
   digest=$(tail -n 1 <<<"$digest")
   # A polyarch whose merge writes no CI outputs: the env file from its stdout.
   local env_file=${CODEBUILD_SRC_DIR:-.}/polyarch.env
-  if ! grep -q "^export POLYARCH_DIGEST='$digest'" "$env_file" 2>/dev/null; then
+  # An older polyarch's lines (POLYARCH_DIGEST, POLYARCH_TAGS …) go too: a
+  # later polyarch would read POLYARCH_TAGS and POLYARCH_PLATFORMS as settings.
+  if ! grep -q "^export POLYARCH_RESULT_DIGEST='$digest'" "$env_file" 2>/dev/null; then
     tags_line=$(paste -sd, <<<"$all")
     {
-      grep -v '^export POLYARCH_\(DIGEST\|TAGS\|PLATFORMS\)=' "$env_file" 2>/dev/null || true
-      printf "export POLYARCH_DIGEST='%s'\nexport POLYARCH_TAGS='%s'\n" "$digest" "$tags_line"
+      grep -v '^export POLYARCH_\(RESULT_\)\?\(DIGEST\|TAGS\|PLATFORMS\)=' "$env_file" 2>/dev/null || true
+      printf "export POLYARCH_RESULT_DIGEST='%s'\nexport POLYARCH_RESULT_TAGS='%s'\n" "$digest" "$tags_line"
     } >"$env_file.new"
     mv "$env_file.new" "$env_file"
   fi

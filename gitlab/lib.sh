@@ -84,9 +84,15 @@ polyarch_merge() {
   digest=$("$POLYARCH" "${ARGS[@]}")
   echo "$digest"
   # A polyarch whose merge writes no CI outputs: the report from its stdout.
-  if ! grep -q '^POLYARCH_DIGEST=' "$dotenv" 2>/dev/null; then
+  # An older polyarch's lines (POLYARCH_DIGEST, POLYARCH_TAGS …) go: later
+  # jobs' polyarch would read POLYARCH_TAGS and POLYARCH_PLATFORMS as settings.
+  if ! grep -q '^POLYARCH_RESULT_DIGEST=' "$dotenv" 2>/dev/null; then
     local tags=() i
     for ((i = 0; i < ${#ARGS[@]}; i++)); do [[ "${ARGS[i]}" != --tag ]] || tags+=("${ARGS[i + 1]}"); done
-    printf 'POLYARCH_DIGEST=%s\nPOLYARCH_TAGS=%s\n' "$(tail -n 1 <<<"$digest")" "$(IFS=,; echo "${tags[*]}")" >>"$dotenv"
+    {
+      grep -v '^POLYARCH_\(DIGEST\|TAGS\|PLATFORMS\)=' "$dotenv" 2>/dev/null || true
+      printf 'POLYARCH_RESULT_DIGEST=%s\nPOLYARCH_RESULT_TAGS=%s\n' "$(tail -n 1 <<<"$digest")" "$(IFS=,; echo "${tags[*]}")"
+    } >"$dotenv.new"
+    mv "$dotenv.new" "$dotenv"
   fi
 }

@@ -56,7 +56,7 @@ class CircleciAdapter final : public Adapter {
     return "type=local,dest=" + std::string(k_cache_dir);
   }
 
-  // Appends `export POLYARCH_X='…'` lines; CircleCI sources $BASH_ENV
+  // Appends `export POLYARCH_RESULT_X='…'` lines; CircleCI sources $BASH_ENV
   // before each later step.
   void write_outputs(const Outputs& outputs) const override {
     std::string path = env("BASH_ENV");

@@ -67,7 +67,7 @@ std::string github_output_text(const Outputs& outputs) {
 }
 
 std::string env_name(std::string_view name) {
-  std::string out = "POLYARCH_";
+  std::string out(k_env_prefix);
   for (char c : name) {
     out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : '_';
   }

@@ -47,7 +47,13 @@ Outputs tags_outputs(const metadata::Metadata& metadata);
 // does not occur in the value).
 std::string github_output_text(const Outputs& outputs);
 
-// "POLYARCH_" + the name in upper case, other characters as "_".
+// What every env-style output name starts with. No configuration variable
+// (POLYARCH_TAGS, POLYARCH_PLATFORMS …) does, so a later `polyarch build` in
+// the same job never reads a result as a setting.
+inline constexpr std::string_view k_env_prefix = "POLYARCH_RESULT_";
+
+// k_env_prefix + the name in upper case, other characters as "_"
+// ("tags" -> "POLYARCH_RESULT_TAGS").
 std::string env_name(std::string_view name);
 
 // The value on one line for env files: lists joined with ",", newlines as spaces.

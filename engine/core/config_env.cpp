@@ -1,3 +1,5 @@
+#include "engine/core/config_env.hpp"
+
 #include "engine/core/config.hpp"
 #include "engine/core/config_values.hpp"
 #include "engine/core/error.hpp"
@@ -109,6 +111,12 @@ void check_spelling(const Env& env) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> env_variable_names() {
+  std::vector<std::string_view> names;
+  for (const Variable& variable : k_variables) names.push_back(variable.name);
+  return names;
+}
 
 void apply_env(const Env& env, build::BuildOptions& options) {
   check_spelling(env);

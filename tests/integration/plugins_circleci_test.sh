@@ -9,11 +9,13 @@
 #      buildah, a login to a local docker-registry with basic auth through
 #      env_var_name parameters, pushed under one tag; the registry serves
 #      exactly those platforms and the digest that $BASH_ENV's
-#      POLYARCH_DIGEST carries into a later step;
+#      POLYARCH_RESULT_DIGEST carries into a later step;
 #   2. the split form: the build job twice (linux/amd64 on the machine
 #      executor, linux/arm64 on arm), each pushing by digest and persisting
 #      its digest file to the workspace, then the merge job, whose tag comes
 #      from a tag rule, attaches the workspace and pushes an index over both;
+#      a step after it runs `polyarch build` with none of the results in
+#      $BASH_ENV as its settings (no POLYARCH_PLATFORMS: it has no platforms);
 #   3. the build cache is kept per platform: the arm64 leg does not get the
 #      amd64 leg's cache, a later amd64 leg does.
 # The registry password appears in no log, output, artifact or cache.
@@ -167,13 +169,16 @@ export REGISTRY_HOST=$REGISTRY
 params "$w/one-job.yml" "backend: buildah" "build_context: ctx" "platforms: linux/amd64,linux/arm64" \
   'tags: $REGISTRY_HOST/acme/app:one-job'
 run_orb one-job --command build --params "$w/one-job.yml"
-digest=$(exported one-job POLYARCH_DIGEST)
-[[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "\$BASH_ENV of the build command has no POLYARCH_DIGEST: $(cat "$w/state/bash_env/one-job")"
-assert_eq "$(registry_digest "$REGISTRY/acme/app:one-job")" "$digest" "POLYARCH_DIGEST of the build command"
+digest=$(exported one-job POLYARCH_RESULT_DIGEST)
+[[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "\$BASH_ENV of the build command has no POLYARCH_RESULT_DIGEST: $(cat "$w/state/bash_env/one-job")"
+assert_eq "$(registry_digest "$REGISTRY/acme/app:one-job")" "$digest" "POLYARCH_RESULT_DIGEST of the build command"
 builder_check_index "$w/raw.json" linux/amd64 linux/arm64 >/dev/null
-assert_eq "linux/amd64,linux/arm64" "$(exported one-job POLYARCH_PLATFORMS)" "POLYARCH_PLATFORMS"
-assert_eq "$REGISTRY/acme/app:one-job" "$(exported one-job POLYARCH_TAGS)" "POLYARCH_TAGS"
-grep -qx "POLYARCH_DIGEST=$digest" "$w/one-job.log" || fail "the step after the build did not get POLYARCH_DIGEST from \$BASH_ENV"
+assert_eq "linux/amd64,linux/arm64" "$(exported one-job POLYARCH_RESULT_PLATFORMS)" "POLYARCH_RESULT_PLATFORMS"
+assert_eq "$REGISTRY/acme/app:one-job" "$(exported one-job POLYARCH_RESULT_TAGS)" "POLYARCH_RESULT_TAGS"
+! grep -E '^export POLYARCH_(DIGEST|TAGS|PLATFORMS|VERSION)=' "$w/state/bash_env/one-job" \
+  || fail "\$BASH_ENV of the build command sets polyarch settings"
+grep -qx "POLYARCH_RESULT_DIGEST=$digest" "$w/one-job.log" \
+  || fail "the step after the build did not get POLYARCH_RESULT_DIGEST from \$BASH_ENV"
 grep -q "\"$REGISTRY\"" "$w/docker-one-job/config.json" || fail "the login step saved no credentials for $REGISTRY"
 report="$w/state/artifacts/one-job/polyarch/build-report.md"
 if "$POLYARCH" build --help | grep -- --summary >/dev/null; then
@@ -210,12 +215,24 @@ grep -q "resource class arm.medium" "$w/build-linux-arm64.log" || fail "the arm6
 [[ ! -e "$w/project/.polyarch-cache" ]] || fail "the linux/arm64 leg restored the linux/amd64 leg's cache"
 grep -q "No cache is found for key: v1-polyarch-.*-linux/arm64-main-" "$w/build-linux-arm64.log" \
   || fail "the arm64 leg looked for no linux/arm64 cache: $(grep -i cache "$w/build-linux-arm64.log")"
-params "$w/merge.yml" "images: $REGISTRY/acme/app" "tag_rules: type=ref,event=branch"
+params "$w/merge.yml" "images: $REGISTRY/acme/app" "tag_rules: type=ref,event=branch" "post-steps:
+  - run:
+      name: A later polyarch build
+      command: |
+        if polyarch build ctx 2>later.err; then echo 'a later build took the results as settings' >&2; exit 1; fi
+        cat later.err"
 run_orb merge --job merge --params "$w/merge.yml"
-merged=$(exported merge POLYARCH_DIGEST)
-assert_eq "$(registry_digest "$REGISTRY/acme/app:main")" "$merged" "POLYARCH_DIGEST of the merge job"
+merged=$(exported merge POLYARCH_RESULT_DIGEST)
+assert_eq "$(registry_digest "$REGISTRY/acme/app:main")" "$merged" "POLYARCH_RESULT_DIGEST of the merge job"
 builder_check_index "$w/raw.json" linux/amd64 linux/arm64 >"$w/children.txt"
-assert_eq "$REGISTRY/acme/app:main" "$(exported merge POLYARCH_TAGS)" "POLYARCH_TAGS of the merge job"
+assert_eq "$REGISTRY/acme/app:main" "$(exported merge POLYARCH_RESULT_TAGS)" "POLYARCH_RESULT_TAGS of the merge job"
+assert_eq "linux/amd64,linux/arm64" "$(exported merge POLYARCH_RESULT_PLATFORMS)" "POLYARCH_RESULT_PLATFORMS of the merge job"
+assert_eq "main" "$(exported merge POLYARCH_RESULT_VERSION)" "POLYARCH_RESULT_VERSION of the tags step"
+! grep -E '^export POLYARCH_(DIGEST|TAGS|PLATFORMS|VERSION)=' "$w/state/bash_env/merge" \
+  || fail "\$BASH_ENV of the merge job sets polyarch settings"
+grep -qx "==> A later polyarch build" "$w/merge.log" || fail "the merge job ran no later build step"
+grep -qxF "polyarch: error: no platforms to build: give --platform, or platforms: in polyarch.yml" "$w/merge.log" \
+  || fail "the later build did not say it has no platforms: $(grep -A3 'A later polyarch build' "$w/merge.log")"
 for p in linux/amd64 linux/arm64; do
   file="$w/state/workspace/build-${p//\//-}/polyarch-digests/${p//\//-}.json"
   leg=$(json_field "$file" digest)

@@ -4,8 +4,10 @@
 # the source, as CodeBuild does) against a real docker-registry with buildah:
 #   1. buildspec.yml, one build: linux/amd64 + linux/arm64 (arm64's RUN under
 #      QEMU), tags from the tag rules of a branch/main webhook build; exactly
-#      those platforms under the tag, the exported POLYARCH_DIGEST is the
-#      digest the registry serves, the build report is an artifact;
+#      those platforms under the tag, the exported POLYARCH_RESULT_DIGEST is
+#      the digest the registry serves, the build report is an artifact; a
+#      later `polyarch build` with the build's polyarch.env sourced (as its
+#      post_build does) takes none of the results as settings;
 #   2. buildspec-batch.yml's build graph: the amd64 and arm64 legs push by
 #      digest and tag their platform in the registry (no files shared), the
 #      merge build joins exactly the legs' images under both tags;
@@ -114,9 +116,20 @@ assert_eq "$(printf '%s\n' 'INSTALL SUCCEEDED' 'PRE_BUILD SUCCEEDED' 'BUILD SUCC
   "$(cat "$w/one/build/phases")" "phases of buildspec.yml"
 digest=$(registry_index "$image:main" "$w/one-index.json")
 builder_check_index "$w/one-index.json" linux/amd64 linux/arm64 >"$w/one-children.txt"
-assert_eq "$digest" "$(exported "$w/one/build" POLYARCH_DIGEST)" "exported POLYARCH_DIGEST"
-assert_eq "$image:main" "$(exported "$w/one/build" POLYARCH_TAGS)" "exported POLYARCH_TAGS"
-assert_eq "linux/amd64,linux/arm64" "$(exported "$w/one/build" POLYARCH_PLATFORMS)" "exported POLYARCH_PLATFORMS"
+assert_eq "$digest" "$(exported "$w/one/build" POLYARCH_RESULT_DIGEST)" "exported POLYARCH_RESULT_DIGEST"
+assert_eq "$image:main" "$(exported "$w/one/build" POLYARCH_RESULT_TAGS)" "exported POLYARCH_RESULT_TAGS"
+assert_eq "linux/amd64,linux/arm64" "$(exported "$w/one/build" POLYARCH_RESULT_PLATFORMS)" \
+  "exported POLYARCH_RESULT_PLATFORMS"
+results="$w/one/build/src/polyarch.env"
+[[ -f "$results" ]] || fail "the build left no polyarch.env"
+! grep -E '^export POLYARCH_(DIGEST|TAGS|PLATFORMS|VERSION)=' "$results" || fail "polyarch.env sets polyarch settings"
+(
+  set -a
+  # shellcheck source=/dev/null
+  . "$results"
+  cd "$w/one/build/src" && expect_failure 2 later-build build ctx
+  assert_eq "polyarch: error: no platforms to build: give --platform, or platforms: in polyarch.yml" "$RUN_ERROR" "a later build with polyarch.env sourced"
+) || exit 1
 assert_eq "$digest" "$(json_field "$w/one/build/artifacts/build.json" digest)" "digest in the build.json artifact"
 summary="$w/one/build/artifacts/summary.md"
 [[ -f "$summary" ]] || fail "no summary.md artifact: $(ls "$w/one/build/artifacts")"
@@ -165,8 +178,9 @@ for leg in amd64 arm64; do
   builder_check_index "$w/leg.json" "linux/$leg" >/dev/null
 done
 assert_eq "$digest" "$(registry_index "$image:split-$commit" "$w/split2.json")" "digest under the second tag"
-assert_eq "$digest" "$(exported "$w/batch/merge" POLYARCH_DIGEST)" "exported POLYARCH_DIGEST of the merge build"
-assert_eq "$image:split,$image:split-$commit" "$(exported "$w/batch/merge" POLYARCH_TAGS)" "exported POLYARCH_TAGS of the merge build"
+assert_eq "$digest" "$(exported "$w/batch/merge" POLYARCH_RESULT_DIGEST)" "exported POLYARCH_RESULT_DIGEST of the merge build"
+assert_eq "$image:split,$image:split-$commit" "$(exported "$w/batch/merge" POLYARCH_RESULT_TAGS)" \
+  "exported POLYARCH_RESULT_TAGS of the merge build"
 for log in one batch; do
   while IFS= read -r secret; do
     ! grep -qF -- "$secret" "$w/$log.log" || fail "a registry or AWS secret reached the $log log"

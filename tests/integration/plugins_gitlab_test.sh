@@ -5,8 +5,11 @@
 # linux/arm64 with buildah (arm64 under QEMU), logs in to a local
 # docker-registry with basic auth through CI_REGISTRY_USER/PASSWORD and
 # pushes there; its dotenv report carries the index digest the registry
-# serves. Then the split form: two legs (parallel:matrix) pushed by digest and
-# a merge job whose dotenv report carries the merged index's digest.
+# serves as POLYARCH_RESULT_DIGEST, and a later job that gets the report runs
+# `polyarch build` with none of those results as its settings (no
+# POLYARCH_PLATFORMS: it has no platforms). Then the split form: two legs
+# (parallel:matrix) pushed by digest and a merge job whose dotenv report
+# carries the merged index's digest, tags and platforms.
 #
 # Standalone (root): POLYARCH=/path/to/polyarch bash tests/integration/plugins_gitlab_test.sh
 
@@ -86,17 +89,25 @@ check:
   stage: test
   needs: [polyarch-build]
   script:
-    - echo "digest from dotenv $POLYARCH_DIGEST"
-    - test -n "$POLYARCH_DIGEST"
+    - echo "digest from dotenv $POLYARCH_RESULT_DIGEST"
+    - test -n "$POLYARCH_RESULT_DIGEST"
+    - if polyarch build ctx 2>later.err; then echo "a later build took the results as settings"; exit 1; fi
+    - echo "later build said $(tail -n 1 later.err)"
 YAML
 run_pipeline one-job
 env_file="$p/.gitlab-ci-local/artifacts/polyarch-build/.gitlab-ci-reports/dotenv/polyarch.env"
 [[ -f "$env_file" ]] || env_file=$(find "$p/.gitlab-ci-local" -name polyarch.env -path '*polyarch-build*' | head -n 1)
 [[ -f "$env_file" ]] || fail "no dotenv report of polyarch-build: $(find "$p/.gitlab-ci-local" -name '*.env')"
-digest=$(dotenv_value "$env_file" POLYARCH_DIGEST)
-assert_eq "$(registry_digest "$REGISTRY/acme/app:one-job")" "$digest" "POLYARCH_DIGEST of the one-job form"
+digest=$(dotenv_value "$env_file" POLYARCH_RESULT_DIGEST)
+assert_eq "$(registry_digest "$REGISTRY/acme/app:one-job")" "$digest" "POLYARCH_RESULT_DIGEST of the one-job form"
 builder_check_index "$w/raw.json" linux/amd64 linux/arm64 >/dev/null
-grep -q "digest from dotenv $digest" "$w/one-job.log" || fail "the check job did not get POLYARCH_DIGEST from the dotenv report"
+assert_eq "$REGISTRY/acme/app:one-job" "$(dotenv_value "$env_file" POLYARCH_RESULT_TAGS)" "POLYARCH_RESULT_TAGS of the one-job form"
+assert_eq "linux/amd64,linux/arm64" "$(dotenv_value "$env_file" POLYARCH_RESULT_PLATFORMS)" \
+  "POLYARCH_RESULT_PLATFORMS of the one-job form"
+! grep -E '^POLYARCH_(DIGEST|TAGS|PLATFORMS|VERSION)=' "$env_file" || fail "the dotenv report sets polyarch settings"
+grep -q "digest from dotenv $digest" "$w/one-job.log" || fail "the check job did not get POLYARCH_RESULT_DIGEST from the dotenv report"
+grep -qF "later build said polyarch: error: no platforms to build: give --platform, or platforms: in polyarch.yml" "$w/one-job.log" \
+  || fail "the later build did not say it has no platforms: $(grep -i 'later build' "$w/one-job.log")"
 ! grep -q -- "$REGISTRY_PASSWORD" "$w/one-job.log" || fail "the registry password reached the job log"
 
 # 2. The split form: legs by digest, then the merge job.
@@ -114,7 +125,11 @@ rm -rf "$p/.gitlab-ci-local"
 run_pipeline split
 env_file=$(find "$p/.gitlab-ci-local" -name polyarch.env -path '*polyarch-merge*' | head -n 1)
 [[ -f "$env_file" ]] || fail "no dotenv report of polyarch-merge"
-digest=$(dotenv_value "$env_file" POLYARCH_DIGEST)
-assert_eq "$(registry_digest "$REGISTRY/acme/app:split")" "$digest" "POLYARCH_DIGEST of the merge job"
+digest=$(dotenv_value "$env_file" POLYARCH_RESULT_DIGEST)
+assert_eq "$(registry_digest "$REGISTRY/acme/app:split")" "$digest" "POLYARCH_RESULT_DIGEST of the merge job"
 builder_check_index "$w/raw.json" linux/amd64 linux/arm64 >/dev/null
+assert_eq "$REGISTRY/acme/app:split" "$(dotenv_value "$env_file" POLYARCH_RESULT_TAGS)" "POLYARCH_RESULT_TAGS of the merge job"
+assert_eq "linux/amd64,linux/arm64" "$(dotenv_value "$env_file" POLYARCH_RESULT_PLATFORMS)" \
+  "POLYARCH_RESULT_PLATFORMS of the merge job"
+! grep -E '^POLYARCH_(DIGEST|TAGS|PLATFORMS|VERSION)=' "$env_file" || fail "the merge job's dotenv report sets polyarch settings"
 echo "PASS plugins_gitlab_test"

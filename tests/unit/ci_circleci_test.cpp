@@ -84,10 +84,11 @@ TEST(CircleciTest, BashEnvExportsReadBackByBash) {
                           ""});
   EXPECT_EQ(core::read_file(bash_env),
             "export EARLIER=1\n"
-            "export POLYARCH_DIGEST='sha256:9999'\n"
-            "export POLYARCH_TAGS='acme/rocket:main,acme/rocket:sha-4d3c2b1'\n"
-            "export POLYARCH_NOTE='it'\\''s $HOME `x` \"q\"'\n");
-  auto result = core::run_process({"bash", "-c", ". \"$0\"; printf '%s|%s' \"$POLYARCH_NOTE\" \"$POLYARCH_TAGS\"", bash_env});
+            "export POLYARCH_RESULT_DIGEST='sha256:9999'\n"
+            "export POLYARCH_RESULT_TAGS='acme/rocket:main,acme/rocket:sha-4d3c2b1'\n"
+            "export POLYARCH_RESULT_NOTE='it'\\''s $HOME `x` \"q\"'\n");
+  auto result = core::run_process(
+      {"bash", "-c", ". \"$0\"; printf '%s|%s' \"$POLYARCH_RESULT_NOTE\" \"$POLYARCH_RESULT_TAGS\"", bash_env});
   EXPECT_EQ(result.out, tricky + "|acme/rocket:main,acme/rocket:sha-4d3c2b1");
 }
 

@@ -97,10 +97,10 @@ TEST(CodebuildTest, EnvFileOfExports) {
   adapter->write_outputs(build_outputs({"sha256:abcd", {"r/app:main"}, {{"linux/arm64", "sha256:ef01", 99}}}));
   std::string path = (dir.path() / "polyarch.env").string();
   EXPECT_EQ(core::read_file(path),
-            "export POLYARCH_DIGEST='sha256:abcd'\n"
-            "export POLYARCH_TAGS='r/app:main'\n"
-            "export POLYARCH_PLATFORMS='linux/arm64'\n");
-  auto result = core::run_process({"bash", "-c", ". \"$0\"; printf '%s' \"$POLYARCH_DIGEST\"", path});
+            "export POLYARCH_RESULT_DIGEST='sha256:abcd'\n"
+            "export POLYARCH_RESULT_TAGS='r/app:main'\n"
+            "export POLYARCH_RESULT_PLATFORMS='linux/arm64'\n");
+  auto result = core::run_process({"bash", "-c", ". \"$0\"; printf '%s' \"$POLYARCH_RESULT_DIGEST\"", path});
   EXPECT_EQ(result.out, "sha256:abcd");
 }
 

@@ -104,15 +104,15 @@ TEST(GitlabTest, RegistryCacheAndLogin) {
 TEST(GitlabTest, DotenvReportIsOneLinePerVariable) {
   core::TempDir dir("polyarch-ci-gitlab");
   std::string path = (dir.path() / "build.env").string();
-  core::write_file_atomic(path, "OTHER=kept\nPOLYARCH_DIGEST=sha256:old\n");
+  core::write_file_atomic(path, "OTHER=kept\nPOLYARCH_RESULT_DIGEST=sha256:old\n");
   auto adapter = make_adapter("gitlab", gitlab({{"POLYARCH_DOTENV", path}}), fixed_clock);
   adapter->write_outputs(build_outputs({"sha256:1111", {"r.example.com/g/p:main", "r.example.com/g/p:sha-1ecfd27"},
                                         {{"linux/amd64", "sha256:2222", 10}, {"linux/arm/v7", "sha256:3333", 20}}}));
   EXPECT_EQ(core::read_file(path),
             "OTHER=kept\n"
-            "POLYARCH_DIGEST=sha256:1111\n"
-            "POLYARCH_TAGS=r.example.com/g/p:main,r.example.com/g/p:sha-1ecfd27\n"
-            "POLYARCH_PLATFORMS=linux/amd64,linux/arm/v7\n");
+            "POLYARCH_RESULT_DIGEST=sha256:1111\n"
+            "POLYARCH_RESULT_TAGS=r.example.com/g/p:main,r.example.com/g/p:sha-1ecfd27\n"
+            "POLYARCH_RESULT_PLATFORMS=linux/amd64,linux/arm/v7\n");
 }
 
 TEST(GitlabTest, DotenvDefaultsToPolyarchEnvInTheWorkingDirectory) {
@@ -121,7 +121,7 @@ TEST(GitlabTest, DotenvDefaultsToPolyarchEnvInTheWorkingDirectory) {
   std::filesystem::current_path(dir.path());
   make_adapter("gitlab", gitlab({}), fixed_clock)->write_outputs({{{"version", {"1.2.3"}, false}}, ""});
   std::filesystem::current_path(previous);
-  EXPECT_EQ(core::read_file(dir.path() / "polyarch.env"), "POLYARCH_VERSION=1.2.3\n");
+  EXPECT_EQ(core::read_file(dir.path() / "polyarch.env"), "POLYARCH_RESULT_VERSION=1.2.3\n");
 }
 
 TEST(GitlabTest, CollapsibleSections) {

@@ -2,7 +2,8 @@
 # parameters); a leg of a split build when PA_DIGEST_DIR is set: each
 # platform pushed by digest, the digests written to
 # PA_DIGEST_DIR/<platforms>.json for the merge job. polyarch appends its
-# outputs (POLYARCH_DIGEST, POLYARCH_TAGS, POLYARCH_PLATFORMS) to $BASH_ENV.
+# outputs (POLYARCH_RESULT_DIGEST, POLYARCH_RESULT_TAGS,
+# POLYARCH_RESULT_PLATFORMS) to $BASH_ENV.
 platforms=$(pa_lines "$PA_PLATFORMS" commas | paste -sd, -)
 [[ -n "$platforms" ]] || { echo "polyarch: the platforms parameter is empty" >&2; exit 1; }
 ARGS=(--ci circleci build "$(pa_expand "${PA_CONTEXT:-.}")" --platform "$platforms")
@@ -34,6 +35,5 @@ if [[ -n "${PA_SUMMARY:-}" ]] && polyarch build --help 2>&1 | grep -- --summary 
   ARGS+=(--summary "$summary")
 fi
 while IFS= read -r line; do ARGS+=("$line"); done < <(pa_lines "${PA_EXTRA_ARGS:-}")
-pa_clear_outputs
 echo "polyarch ${ARGS[*]}"
 polyarch "${ARGS[@]}"

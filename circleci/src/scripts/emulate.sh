@@ -4,7 +4,6 @@
 platforms=$(pa_lines "$PA_PLATFORMS" commas | paste -sd, -)
 ARGS=(emulate --platform "${platforms:-all}")
 ! pa_true "${PA_CHECK:-false}" || ARGS+=(--check)
-pa_clear_outputs
 polyarch=$(command -v polyarch) || { echo "polyarch: not on PATH: run polyarch/install first" >&2; exit 1; }
 if [[ "$(id -u)" != 0 ]] && command -v sudo >/dev/null 2>&1; then
   echo "sudo polyarch ${ARGS[*]}"

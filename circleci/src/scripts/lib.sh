@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Helpers shared by the orb's steps: `circleci orb pack` inlines this file
 # before each step's own script. Settings arrive as PA_* step variables
-# (POLYARCH_* ones are polyarch's own configuration, and its outputs).
+# (POLYARCH_* ones are polyarch's own configuration; its outputs are
+# POLYARCH_RESULT_*, which it never reads).
 
 # pa_expand TEXT: TEXT with $NAME and ${NAME} replaced by the variable's value
 # (empty when unset) and $$ by a literal $; nothing else is evaluated.
@@ -53,20 +54,13 @@ pa_add() {
 
 # pa_add_tags: appends --tag REF to ARGS for each tag: the tags parameter,
 # else the ones the tags step computed from images and tag rules (it leaves
-# them in POLYARCH_TAGS through $BASH_ENV).
+# them in POLYARCH_RESULT_TAGS through $BASH_ENV).
 pa_add_tags() {
   if [[ -n "$(pa_lines "${PA_TAGS:-}" commas)" ]]; then
     pa_add --tag "$PA_TAGS" commas
   elif [[ -n "${PA_IMAGES:-}" ]]; then
-    pa_add --tag "${POLYARCH_TAGS:-}" commas
+    pa_add --tag "${POLYARCH_RESULT_TAGS:-}" commas
   fi
-}
-
-# pa_clear_outputs: forgets the outputs an earlier polyarch step left in the
-# environment; polyarch would read POLYARCH_TAGS or POLYARCH_PLATFORMS as
-# settings.
-pa_clear_outputs() {
-  unset POLYARCH_DIGEST POLYARCH_TAGS POLYARCH_PLATFORMS POLYARCH_VERSION
 }
 
 # pa_slug TEXT: TEXT with every run of characters other than letters, digits,

@@ -9,5 +9,4 @@ if [[ -z "$user" || -z "$password" ]]; then
     "(project or context environment variables), or leave the registry parameter empty" >&2
   exit 1
 fi
-pa_clear_outputs
 printf '%s' "$password" | polyarch --ci circleci login "$registry" -u "$user" --password-stdin
