@@ -152,9 +152,11 @@ int run_build(Context& context) {
   core::TempDir work("polyarch-build");
   image::LayoutRef staging{image::LayoutRef::Kind::directory, work.path() / "layout", ""};
   image::LayoutDir layout = image::LayoutDir::create(staging.path);
-  PipelineHooks hooks{cache_args, [&context](const std::string& line) {
-                        if (context.verbosity >= 0) context.err << line + "\n" << std::flush;
-                      }};
+  PipelineHooks hooks;
+  hooks.cache_args = cache_args;
+  hooks.log = [&context](const std::string& line) {
+    if (context.verbosity >= 0) context.err << line + "\n" << std::flush;
+  };
   auto progress = make_progress(context, options.platforms);   // on a terminal only
   if (progress) hooks = watch_build(*progress, hooks);
   StagedImage staged;

@@ -33,7 +33,7 @@ bool names(std::string_view text, std::string_view name) {
 }
 
 bool finished(PlatformState state) {
-  return state == PlatformState::done || state == PlatformState::failed || state == PlatformState::stopped;
+  return state == PlatformState::built || state == PlatformState::done || state == PlatformState::failed || state == PlatformState::stopped;
 }
 
 }  // namespace
@@ -106,6 +106,16 @@ void ProgressDisplay::log(const std::string& text) {
     if (!in_group || (any_named && !names(text, line.platform))) continue;
     mark_building(line);
     line.last_line = progress_text::clean(text);
+  }
+}
+
+void ProgressDisplay::built(const build::PlatformResult& result) {
+  std::lock_guard lock(m_mutex);
+  for (auto& line : m_lines) {
+    if (line.platform != result.platform.str()) continue;
+    line.state = PlatformState::built;
+    line.build_seconds = result.finished - result.started;
+    line.last_line.clear();
   }
 }
 
@@ -215,6 +225,10 @@ std::string ProgressDisplay::render_line(const Line& line, size_t name_width) co
       state = "building " + seconds(m_clock() - line.started);
       detail = line.last_line;
       break;
+    case PlatformState::built:
+      state = "built";
+      if (line.build_seconds >= 0) detail = "in " + seconds(line.build_seconds) + ", waiting for the others";
+      break;
     case PlatformState::pushing:
       state = "pushing " + progress_text::bytes(pushed) + " of " + progress_text::bytes(total);
       break;
@@ -259,6 +273,10 @@ build::PipelineHooks watch_build(ProgressDisplay& display, build::PipelineHooks 
     return cache_args ? cache_args(platforms) : std::vector<std::string>{};
   };
   hooks.log = [&display](const std::string& line) { display.log(line); };
+  hooks.built = [&display, built = hooks.built](const build::PlatformResult& result) {
+    display.built(result);
+    if (built) built(result);
+  };
   return hooks;
 }
 

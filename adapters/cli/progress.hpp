@@ -31,7 +31,7 @@ int terminal_width(int fd);
 using SecondsClock = std::function<double()>;
 
 // What one platform is doing.
-enum class PlatformState { waiting, building, pushing, done, failed, stopped };
+enum class PlatformState { waiting, building, built, pushing, done, failed, stopped };
 
 class ProgressDisplay {
  public:
@@ -48,6 +48,8 @@ class ProgressDisplay {
   void building(std::span<const image::Platform> platforms);
   // One builder line: "[linux/arm64] …", or a one-run line naming its platform.
   void log(const std::string& line);
+  // One platform's build is over; it waits for the others with its time.
+  void built(const build::PlatformResult& result);
   // The builds are over (each keeps its own build time) and publishing
   // starts: each platform pushes its config and layers, read from layout,
   // `passes` times (once per repository), as counted in tally().

@@ -35,7 +35,10 @@ std::vector<PlatformResult> build_together(const BuildOptions& options, Backend&
     if (hooks.log) hooks.log(line);  // BuildKit's own lines name their platform
   });
   double finished = seconds_since(start);
-  for (auto& result : results) result.finished = finished;
+  for (auto& result : results) {
+    result.finished = finished;
+    if (hooks.built && !image::is_unknown(result.platform)) hooks.built(result);
+  }
   return results;
 }
 
@@ -65,6 +68,7 @@ std::vector<PlatformResult> build_each(const BuildOptions& options, Backend& bac
         results[i].manifest.platform = platform;
         results[i].started = started;
         results[i].finished = seconds_since(start);
+        if (hooks.built) hooks.built(results[i]);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failed.exchange(true)) {

@@ -23,6 +23,9 @@ struct PipelineHooks {
   std::function<std::vector<std::string>(std::span<const image::Platform>)> cache_args;
   // One log line, already prefixed with "[linux/arm64] ".
   std::function<void(const std::string&)> log;
+  // One platform's build is over (called as each ends, from its thread;
+  // attestations are not reported).
+  std::function<void(const PlatformResult&)> built;
 };
 
 // Builds options.platforms with backend — in one run when the backend can

@@ -63,6 +63,16 @@ class FailingBackend : public Backend {
   }
 };
 
+// linux/arm64 takes 0.3 s; the others end at once.
+class SlowArmBackend : public Backend {
+ public:
+  std::string name() const override { return "slow-arm"; }
+  PlatformResult build(const BuildRequest& request, image::LayoutDir& into, const LogLine&) override {
+    if (request.platform.str() == "linux/arm64") std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return put_image(into, request.platform);
+  }
+};
+
 BuildOptions options_for(const std::string& platforms) {
   BuildOptions options;
   options.platforms = image::parse_platforms(platforms);
@@ -75,18 +85,20 @@ TEST(Pipeline, BuildsEveryPlatformInOneRunWhenTheBackendCan) {
   image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
   TogetherBackend backend;
   std::vector<size_t> cache_calls;
-  std::vector<std::string> lines;
+  std::vector<std::string> lines, built;
   PipelineHooks hooks{[&](std::span<const Platform> platforms) {
                         cache_calls.push_back(platforms.size());
                         return std::vector<std::string>{"--cache-from", std::to_string(platforms.size())};
                       },
-                      [&](const std::string& line) { lines.push_back(line); }};
+                      [&](const std::string& line) { lines.push_back(line); },
+                      [&](const PlatformResult& result) { built.push_back(result.platform.str()); }};
   StagedImage staged = build_platforms(options_for("linux/amd64,linux/arm64"), backend, layout, dir.path(), hooks);
 
   EXPECT_EQ(backend.m_single_builds, 0);
   EXPECT_EQ(cache_calls, std::vector<size_t>{2});
   EXPECT_EQ(backend.m_cache_args, (std::vector<std::string>{"--cache-from", "2"}));
   EXPECT_EQ(lines, std::vector<std::string>{"#1 building"});
+  EXPECT_EQ(built, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));  // no attestation
   ASSERT_EQ(staged.platforms.size(), 2u);  // the attestation is no platform
   EXPECT_EQ(staged.platforms[0].platform.str(), "linux/amd64");
   EXPECT_EQ(staged.platforms[1].platform.str(), "linux/arm64");
@@ -105,6 +117,22 @@ TEST(Pipeline, OnePlatformIsBuiltOnItsOwn) {
   ASSERT_EQ(staged.platforms.size(), 1u);
   EXPECT_GE(staged.platforms[0].finished, staged.platforms[0].started);
   EXPECT_EQ(image::parse_index(staged.index_bytes).manifests.size(), 1u);
+}
+
+TEST(Pipeline, EachPlatformReportsItsEndAsItFinishes) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  SlowArmBackend backend;
+  std::mutex mutex;
+  std::vector<std::string> built;
+  PipelineHooks hooks;
+  hooks.built = [&](const PlatformResult& result) {
+    std::lock_guard lock(mutex);
+    EXPECT_GE(result.finished, result.started);
+    built.push_back(result.platform.str());
+  };
+  build_platforms(options_for("linux/arm64,linux/amd64"), backend, layout, dir.path(), hooks);
+  EXPECT_EQ(built, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
 }
 
 TEST(Pipeline, AFailedPlatformStopsTheOthersAndNoIndexIsWritten) {

@@ -144,6 +144,22 @@ TEST(ProgressTest, AFailedBuildMarksThePlatformTheErrorNamesAndStopsTheOthers) {
             "linux/arm/v7  stopped" + k_erase);
 }
 
+TEST(ProgressTest, ABuiltPlatformWaitsForTheOthersWithItsOwnTimeAndIsNotStopped) {
+  BuiltImage built;
+  Fixture f(80, {"linux/amd64", "linux/arm64"});
+  f.display->building(std::vector{parse_platform("linux/amd64")});
+  f.display->building(std::vector{parse_platform("linux/arm64")});
+  f.display->log("[linux/amd64] STEP 2/2: COPY hello /hello");
+  f.display->built(built.staged.platforms[0]);
+  f.now = 20;
+  EXPECT_EQ(f.drawn(), "linux/amd64  built           in 12s, waiting for the others" + k_erase +
+                       "linux/arm64  building 20s" + k_erase);
+  f.display->failed("build for linux/arm64 failed (buildah exit 1): disk on fire");
+  EXPECT_EQ(f.out.str().substr(f.out.str().rfind("\x1b[2A") + 4),
+            "linux/amd64  built           in 12s, waiting for the others" + k_erase +
+            "linux/arm64  failed" + k_erase);
+}
+
 TEST(ProgressTest, AnErrorNamingNoPlatformFailsEveryUnfinishedOne) {
   BuiltImage built;
   Fixture f(80, {"linux/amd64"});
@@ -206,8 +222,11 @@ TEST(ProgressTest, ShownOnlyOnALocalTerminalAtNormalVerbosityElsePlainLines) {
 TEST(ProgressTest, WatchedHooksFeedTheDisplayAndKeepTheCacheFlags) {
   Fixture f(80, {"linux/amd64"});
   int printed = 0;
-  build::PipelineHooks hooks{[](std::span<const image::Platform>) { return std::vector<std::string>{"--x"}; },
-                             [&printed](const std::string&) { ++printed; }};
+  build::PipelineHooks hooks;
+  hooks.cache_args = [](std::span<const image::Platform>) { return std::vector<std::string>{"--x"}; };
+  hooks.log = [&printed](const std::string&) { ++printed; };
+  int reported = 0;
+  hooks.built = [&reported](const build::PlatformResult&) { ++reported; };
   build::PipelineHooks watched = watch_build(*f.display, hooks);
   f.now = 1;
   EXPECT_EQ(watched.cache_args(std::vector{parse_platform("linux/amd64")}), std::vector<std::string>{"--x"});
@@ -215,6 +234,13 @@ TEST(ProgressTest, WatchedHooksFeedTheDisplayAndKeepTheCacheFlags) {
   EXPECT_EQ(printed, 0);  // the display replaces the plain lines
   f.now = 3.5;
   EXPECT_EQ(f.drawn(), "linux/amd64  building 2s     STEP 1/1: COPY a /a" + k_erase);
+  build::PlatformResult result;
+  result.platform = parse_platform("linux/amd64");
+  result.started = 1;
+  result.finished = 4;
+  watched.built(result);
+  EXPECT_EQ(reported, 1);  // the pipeline's own hook still runs
+  EXPECT_EQ(f.drawn(), "\r\x1b[1Alinux/amd64  built           in 3s, waiting for the others" + k_erase);
 }
 
 TEST(ProgressTest, TheRedrawThreadStopsBeforeTheFinalFrame) {
