@@ -12,6 +12,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/image/gzip_writer_blocks.hpp"
+#include "engine/image/gzip_writer_crc.hpp"
 
 namespace polyarch::image {
 
@@ -36,10 +37,12 @@ void put_le32(unsigned char* out, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
 }
 
-int thread_count(int requested) {
-  if (requested > 0) return std::min(requested, k_max_threads);
-  int cores = static_cast<int>(std::thread::hardware_concurrency());
-  return std::clamp(cores, 1, k_max_threads);
+// Worker threads for `requested` threads in all, the caller's included
+// (0: one per core).
+int worker_count(int requested) {
+  int threads = requested;
+  if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(threads, 1, k_max_threads) - 1;
 }
 
 }  // namespace
@@ -56,9 +59,8 @@ GzipWriter::GzipWriter(const std::filesystem::path& dir, int level, int threads)
                   std::strerror(errno));
   }
   m_path = pattern;
-  m_compressor = std::make_unique<gzip_blocks::BlockCompressor>(level, thread_count(threads));
+  m_compressor = std::make_unique<gzip_blocks::BlockCompressor>(level, worker_count(threads));
   m_current = std::make_unique<Block>();
-  m_current->input.reserve(k_block_size);
   unsigned char header[10];
   gzip_header(header, level);
   write_out(header, sizeof header);
@@ -74,16 +76,24 @@ GzipWriter::~GzipWriter() {
 }
 
 void GzipWriter::write(const void* data, size_t size) {
-  m_uncompressed.update(data, size);
   const auto* bytes = static_cast<const unsigned char*>(data);
   while (size > 0) {
-    std::vector<unsigned char>& input = m_current->input;
-    size_t n = std::min(size, k_block_size - input.size());
-    input.insert(input.end(), bytes, bytes + n);
+    std::span<unsigned char> space = input_space();
+    size_t n = std::min(size, space.size());
+    std::memcpy(space.data(), bytes, n);
+    commit(n);
     bytes += n;
     size -= n;
-    if (input.size() == k_block_size) submit_current(false);
   }
+}
+
+std::span<unsigned char> GzipWriter::input_space() {
+  return {m_current->input() + m_current->input_size, k_block_size - m_current->input_size};
+}
+
+void GzipWriter::commit(size_t size) {
+  m_current->input_size += size;
+  if (m_current->input_size == k_block_size) submit_current(false);
 }
 
 GzipWriter::Result GzipWriter::finish() {
@@ -102,29 +112,29 @@ GzipWriter::Result GzipWriter::finish() {
 }
 
 void GzipWriter::submit_current(bool last) {
-  Block& block = *m_current;
-  block.last = last;
-  block.dictionary = m_window;
-  // The next block's dictionary: the last 32 KiB of everything so far.
-  const auto& input = block.input;
-  if (input.size() >= k_dictionary_size) {
-    m_window.assign(input.end() - static_cast<long>(k_dictionary_size), input.end());
-  } else {
-    m_window.insert(m_window.end(), input.begin(), input.end());
-    if (m_window.size() > k_dictionary_size) {
-      m_window.erase(m_window.begin(),
-                     m_window.end() - static_cast<long>(k_dictionary_size));
+  std::unique_ptr<Block> block = std::move(m_current);
+  block->last = last;
+  block->index = m_blocks++;
+  // Hashed while the input is still in this core's cache.
+  m_uncompressed.update(block->input(), block->input_size);
+  m_crc = gzip_blocks::crc32(m_crc, block->input(), block->input_size);
+  m_input_size += static_cast<int64_t>(block->input_size);
+  if (!last) {
+    if (m_spare.empty()) {
+      m_current = std::make_unique<Block>();
+    } else {
+      m_current = std::move(m_spare.back());
+      m_spare.pop_back();
     }
+    // The next block's dictionary: the last 32 KiB of everything so far,
+    // which ends this block's buffer (its dictionary runs into its input).
+    size_t keep = std::min(k_dictionary_size, block->dictionary_size + block->input_size);
+    std::memcpy(m_current->buffer.get() + k_dictionary_size - keep,
+                block->input() + block->input_size - keep, keep);
+    m_current->dictionary_size = keep;
+    m_current->input_size = 0;
   }
-  m_compressor->submit(std::move(m_current));
-  if (m_spare.empty()) {
-    m_current = std::make_unique<Block>();
-    m_current->input.reserve(k_block_size);
-  } else {
-    m_current = std::move(m_spare.back());
-    m_spare.pop_back();
-    m_current->input.clear();
-  }
+  m_compressor->submit(std::move(block));
   write_finished(false);
   while (m_compressor->queued() >= m_compressor->max_queued()) write_finished(true);
 }
@@ -132,11 +142,9 @@ void GzipWriter::submit_current(bool last) {
 void GzipWriter::write_finished(bool wait) {
   while (std::unique_ptr<Block> block = m_compressor->next(wait)) {
     if (!block->error.empty()) throw failure("cannot compress a layer: " + block->error);
-    m_crc = crc32_combine(m_crc, block->crc, static_cast<z_off_t>(block->input.size()));
-    m_input_size += static_cast<int64_t>(block->input.size());
-    write_out(block->output.data(), block->output.size());
+    write_out(block->output.get(), block->output_size);
     m_spare.push_back(std::move(block));
-    if (wait) return;  // one is enough; the caller loops
+    wait = false;  // then whatever else is done already
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "engine/image/digest.hpp"
@@ -34,8 +35,8 @@ class GzipWriter {
   };
 
   // Creates a temp file "dir/.tmp-XXXXXX" and compresses on `threads`
-  // threads (0: one per core); throws bad_input for a level outside 0..9 and
-  // failure when the file can't be created.
+  // threads, the caller's included (0: one per core); throws bad_input for a
+  // level outside 0..9 and failure when the file can't be created.
   GzipWriter(const std::filesystem::path& dir, int level, int threads = 0);
   ~GzipWriter();
   GzipWriter(const GzipWriter&) = delete;
@@ -46,6 +47,11 @@ class GzipWriter {
 
   // Compresses bytes; throws failure on a zlib or write error.
   void write(const void* data, size_t size);
+  // Where the next input bytes go, for filling in place (never empty); then
+  // commit() says how many were put there.
+  std::span<unsigned char> input_space();
+  // Takes the first `size` bytes of input_space() as input; throws like write().
+  void commit(size_t size);
   // Ends the gzip stream and closes the file; call once. Throws failure.
   Result finish();
 
@@ -59,9 +65,9 @@ class GzipWriter {
   std::unique_ptr<gzip_blocks::BlockCompressor> m_compressor;
   std::unique_ptr<gzip_blocks::Block> m_current;              // filling up
   std::vector<std::unique_ptr<gzip_blocks::Block>> m_spare;  // written, for reuse
-  std::vector<unsigned char> m_window;  // the last 32 KiB given so far
-  unsigned long m_crc = 0;              // crc32 of the blocks written so far
+  uint32_t m_crc = 0;  // crc32 of the input so far
   int64_t m_input_size = 0;
+  uint64_t m_blocks = 0;  // submitted so far
   Sha256 m_uncompressed;
   Sha256 m_compressed;
   int64_t m_size = 0;

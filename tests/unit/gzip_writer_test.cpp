@@ -5,6 +5,8 @@
 
 #include <zlib.h>
 
+#include <cstring>
+
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +15,8 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
+#include "engine/image/gzip_writer_blocks.hpp"
+#include "engine/image/gzip_writer_crc.hpp"
 #include "tests/unit/gzip_test_util.hpp"
 
 namespace polyarch::image {
@@ -28,11 +32,37 @@ std::string noise(size_t size, unsigned seed) {
   return out;
 }
 
+// Text with repeats near and far, runs of zeros and noise: every kind of
+// match deflate's lazy search weighs, across block edges.
+std::string mixed(size_t size, unsigned seed) {
+  std::mt19937 random(seed);
+  std::string out;
+  while (out.size() < size) {
+    switch (random() % 4) {
+      case 0:
+        out += "entry " + std::to_string(random() % 5000) + " of the layer\n";
+        break;
+      case 1:
+        out.append(random() % 700, '\0');
+        break;
+      case 2:
+        out += noise(random() % 300, static_cast<unsigned>(random()));
+        break;
+      default:
+        if (out.size() > 4000) {
+          out += out.substr(out.size() - 4000 + random() % 3000, random() % 400);
+        }
+    }
+  }
+  out.resize(size);
+  return out;
+}
+
 class GzipWriterTest : public ::testing::Test {
  protected:
   // Compresses input, given in pieces of `piece` bytes, on `threads` threads.
-  std::string gzip(const std::string& input, int threads, size_t piece = 10240) {
-    GzipWriter writer(m_temp.path(), 6, threads);
+  std::string gzip(const std::string& input, int threads, size_t piece = 10240, int level = 6) {
+    GzipWriter writer(m_temp.path(), level, threads);
     for (size_t at = 0; at < input.size(); at += piece) {
       writer.write(input.data() + at, std::min(piece, input.size() - at));
     }
@@ -77,6 +107,90 @@ TEST_F(GzipWriterTest, EachBlockIsPrimedWithTheLast32KiBBeforeIt) {
   std::string gz = gzip(input, 2);
   EXPECT_EQ(gunzip(gz), input);
   EXPECT_LT(gz.size(), 32u << 10);
+}
+
+TEST_F(GzipWriterTest, SameBytesForAnyThreadCountAtEveryLevel) {
+  // Six blocks: runs of blocks continue one deflate stream where that gives
+  // the same bytes (levels 4 to 9), and start afresh everywhere else.
+  std::string input = mixed((size_t{5} << 17) + 777, 11);
+  for (int level = 0; level <= 9; ++level) {
+    std::string one = gzip(input, 1, 65536, level);
+    EXPECT_EQ(gunzip(one), input) << level;
+    EXPECT_TRUE(gzip(input, 3, 65536, level) == one) << level;
+    EXPECT_TRUE(gzip(input, 9, 65536, level) == one) << level;
+  }
+}
+
+TEST_F(GzipWriterTest, FillingInPlaceIsTheSameAsWriting) {
+  std::string input = mixed((size_t{3} << 17) + 5, 4);
+  GzipWriter writer(m_temp.path(), 6, 2);
+  size_t at = 0;
+  while (at < input.size()) {
+    std::span<unsigned char> space = writer.input_space();
+    ASSERT_FALSE(space.empty());
+    size_t n = std::min({space.size(), input.size() - at, size_t{50000}});
+    std::memcpy(space.data(), input.data() + at, n);
+    writer.commit(n);
+    at += n;
+  }
+  GzipWriter::Result result = writer.finish();
+  std::string bytes = core::read_file(writer.path());
+  EXPECT_TRUE(bytes == gzip(input, 1));
+  EXPECT_EQ(result.uncompressed, sha256(input));
+  EXPECT_EQ(result.compressed, sha256(bytes));
+}
+
+// A deflate stream that goes on from one block to the next writes, for each
+// block, exactly what a reset stream primed with the block's dictionary
+// writes: what lets runs of blocks skip the reset.
+TEST(GzipBlocksTest, ContinuedStreamWritesWhatResetBlocksWrite) {
+  using gzip_blocks::Block;
+  using gzip_blocks::k_block_size;
+  using gzip_blocks::k_dictionary_size;
+  std::string input = mixed(9 * k_block_size + 300, 21);
+  gzip_blocks::Deflater continued(6);
+  gzip_blocks::Deflater afresh(6);
+  size_t blocks = (input.size() + k_block_size - 1) / k_block_size;
+  for (size_t i = 0; i < blocks; ++i) {
+    size_t start = i * k_block_size;
+    size_t size = std::min(k_block_size, input.size() - start);
+    size_t dictionary = std::min(start, k_dictionary_size);
+    auto fill = [&](Block& block, uint64_t index) {
+      std::memcpy(block.input() - dictionary, input.data() + start - dictionary, dictionary + size);
+      block.dictionary_size = dictionary;
+      block.input_size = size;
+      block.index = index;
+      block.last = i + 1 == blocks;
+    };
+    Block one;
+    fill(one, i);
+    continued.compress(one);
+    Block two;
+    fill(two, 2 * i + 7);  // never the block after the last one: a reset each time
+    afresh.compress(two);
+    ASSERT_TRUE(one.error.empty() && two.error.empty());
+    ASSERT_EQ(std::string(reinterpret_cast<char*>(one.output.get()), one.output_size),
+              std::string(reinterpret_cast<char*>(two.output.get()), two.output_size))
+        << "block " << i;
+  }
+}
+
+TEST(GzipBlocksTest, Crc32IsZlibs) {
+  std::string data = noise((1 << 20) + 77, 5);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  for (size_t size = 0; size < 300; ++size) {
+    for (size_t offset = 0; offset < 3; ++offset) {
+      uint32_t start = size % 2 == 0 ? 0 : 0x12345678u * static_cast<uint32_t>(size);
+      ASSERT_EQ(gzip_blocks::crc32(start, bytes + offset, size),
+                static_cast<uint32_t>(crc32_z(start, bytes + offset, size)))
+          << size << " at " << offset;
+    }
+  }
+  EXPECT_EQ(gzip_blocks::crc32(0, bytes, data.size()),
+            static_cast<uint32_t>(crc32_z(0, bytes, data.size())));
+  uint32_t halves = gzip_blocks::crc32(gzip_blocks::crc32(0, bytes, 1000), bytes + 1000,
+                                       data.size() - 1000);
+  EXPECT_EQ(halves, static_cast<uint32_t>(crc32_z(0, bytes, data.size())));
 }
 
 TEST_F(GzipWriterTest, RejectsALevelOutsideZeroToNine) {
