@@ -1,11 +1,13 @@
 #include "engine/image/gzip_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -45,6 +47,16 @@ int worker_count(int requested) {
   return std::clamp(threads, 1, k_max_threads) - 1;
 }
 
+// The process's umask, read without changing it (umask(2) would, for every
+// thread); 022 when /proc does not say.
+mode_t current_umask() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("Umask:")) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+  }
+  return 022;
+}
+
 }  // namespace
 
 GzipWriter::GzipWriter(const std::filesystem::path& dir, int level, int threads) {
@@ -59,6 +71,9 @@ GzipWriter::GzipWriter(const std::filesystem::path& dir, int level, int threads)
                   std::strerror(errno));
   }
   m_path = pattern;
+  // mkstemp makes the file 0600; the blob it becomes is as readable as any
+  // other file written here.
+  ::fchmod(m_fd, 0666 & ~current_umask());
   m_compressor = std::make_unique<gzip_blocks::BlockCompressor>(level, worker_count(threads));
   m_current = std::make_unique<Block>();
   unsigned char header[10];

@@ -3,6 +3,8 @@
 // 32 KiB before them.
 #include "engine/image/gzip_writer.hpp"
 
+#include <sys/stat.h>
+
 #include <zlib.h>
 
 #include <cstring>
@@ -138,6 +140,15 @@ TEST_F(GzipWriterTest, FillingInPlaceIsTheSameAsWriting) {
   EXPECT_TRUE(bytes == gzip(input, 1));
   EXPECT_EQ(result.uncompressed, sha256(input));
   EXPECT_EQ(result.compressed, sha256(bytes));
+}
+
+TEST_F(GzipWriterTest, TheFileIsAsReadableAsAnyOtherFileWrittenHere) {
+  mode_t mask = ::umask(027);  // not 022, so the mode cannot be a fixed 0644
+  GzipWriter writer(m_temp.path(), 6, 1);
+  writer.finish();
+  auto mode = static_cast<mode_t>(std::filesystem::status(writer.path()).permissions());
+  ::umask(mask);
+  EXPECT_EQ(mode, 0640u) << "mkstemp's 0600 was kept";
 }
 
 // A deflate stream that goes on from one block to the next writes, for each
