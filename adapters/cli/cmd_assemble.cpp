@@ -1,6 +1,7 @@
 // polyarch assemble: files per platform -> one multi-platform image.
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "adapters/cli/commands.hpp"
@@ -10,6 +11,7 @@
 #include "adapters/cli/registry_options.hpp"
 #include "engine/image/media_types.hpp"
 #include "engine/image/reference.hpp"
+#include "engine/publish/streamed_push.hpp"
 
 namespace polyarch::cli {
 
@@ -185,6 +187,22 @@ void add_bases(RegistrySession& session, const std::string& base, LayoutDir& lay
   }
 }
 
+// One push target per repository the tags name, with that repository's tags;
+// the stores are kept in `stores`.
+std::vector<publish::PushTarget> push_targets(
+    RegistrySession& session, const std::vector<Reference>& tags,
+    std::vector<std::unique_ptr<publish::ImageStore>>& stores) {
+  std::map<std::string, std::vector<std::string>> by_repository;
+  for (const auto& tag : tags) by_repository[tag.name()].push_back(tag.tag);
+  std::vector<publish::PushTarget> targets;
+  for (const auto& [name, repository_tags] : by_repository) {
+    Reference ref = parse_reference(name + ":" + repository_tags.front());
+    stores.push_back(publish::registry_store(session.client(ref.registry), ref.repository));
+    targets.push_back({stores.back().get(), repository_tags});
+  }
+  return targets;
+}
+
 }  // namespace
 
 int run_assemble(Context& context) {
@@ -221,13 +239,21 @@ int run_assemble(Context& context) {
   LayoutOutput out(target);
   std::string base = args.value("--base", "scratch");
   if (base != "scratch") add_bases(session, base, out.layout(), options);
+  std::unique_ptr<publish::ImageStore> staged;
+  std::vector<std::unique_ptr<publish::ImageStore>> stores;
+  std::unique_ptr<publish::StreamedPush> pushing;
+  if (push) {
+    // Each platform goes to the registry while the next one compresses.
+    staged = publish::open_layout_store(target, false);
+    pushing = std::make_unique<publish::StreamedPush>(*staged, push_targets(session, tags, stores));
+    options.on_platform = [&pushing](const Descriptor& manifest) { pushing->add(manifest); };
+  }
   AssembledImage image = build::assemble(out.layout(), options);
   for (const auto& tag : tags) out.layout().set_ref(image.index, tag.tag, tag.str());
   out.commit();
   if (push) {
-    auto store = publish::open_layout_store(target, false);
     registry::FetchedManifest top{out.layout().read_blob(image.index.digest), image.index};
-    push_to_tags(session, *store, top, tags, publish::CopyOptions{});
+    pushing->finish(top);
     output = tags.front().str();
   }
   print_result(context, image, output, tags);

@@ -77,6 +77,7 @@ AssembledImage assemble(LayoutDir& layout, const AssembleOptions& options) {
   index.annotations = options.index_annotations;
   for (const auto& input : options.inputs) {
     image.manifests.push_back(assemble_platform(layout, input, options));
+    if (options.on_platform) options.on_platform(image.manifests.back());
   }
   index.manifests = image.manifests;
   image.index = layout.put_blob(media_type::k_oci_index, to_bytes(index));

@@ -2,6 +2,7 @@
 // The assembler: a multi-platform image from files, with no builder at all.
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ struct AssembleOptions {
   image::Annotations manifest_annotations;
   int64_t epoch = 0;                    // mtime of every file and `created`
   std::map<std::string, BaseImage> bases;  // by platform ("linux/arm64"); empty: scratch
+  // Called with each platform's manifest descriptor as soon as its layer,
+  // config and manifest are in the layout (before the next platform starts),
+  // so they can be published while the next one is made.
+  std::function<void(const image::Descriptor&)> on_platform;
 };
 
 struct AssembledImage {

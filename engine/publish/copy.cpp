@@ -1,5 +1,6 @@
 #include "engine/publish/copy.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -24,9 +25,11 @@ struct Planned {
   std::vector<std::pair<Descriptor, std::string>> manifests;  // children first
   std::vector<Descriptor> blobs;
   std::set<std::string> seen;
+  std::vector<std::vector<std::string>> needs;  // per manifest: the blobs an image needs
 };
 
 void plan_manifest(ImageStore& from, const Descriptor& d, const std::string& bytes, Planned& plan) {
+  std::vector<std::string> needs;
   if (media_type::is_index(d.media_type)) {
     image::Index index = image::parse_index(bytes, "index " + d.digest.str());
     for (const auto& child : index.manifests) {
@@ -38,9 +41,22 @@ void plan_manifest(ImageStore& from, const Descriptor& d, const std::string& byt
     blobs.insert(blobs.end(), manifest.layers.begin(), manifest.layers.end());
     for (const auto& blob : blobs) {
       if (plan.seen.insert(blob.digest.str()).second) plan.blobs.push_back(blob);
+      needs.push_back(blob.digest.str());
     }
   }
   plan.manifests.emplace_back(d, bytes);
+  plan.needs.push_back(std::move(needs));
+}
+
+// The order blobs start in: largest first, so the longest transfers start at
+// once and none starts late to finish last; small ones (configs: a few round
+// trips each) fill in as workers free up.
+std::vector<size_t> transfer_order(const std::vector<Descriptor>& blobs) {
+  std::vector<size_t> order(blobs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return blobs[a].size > blobs[b].size; });
+  return order;
 }
 
 // Tries of one blob: a transfer that fails (a lost upload session, a
@@ -127,12 +143,20 @@ CopyResult copy_image(ImageStore& from, const FetchedManifest& top, ImageStore& 
   } else {
     plan_manifest(from, top.descriptor, top.bytes, plan);
     plan.manifests.pop_back();  // the top is written below, under its tags
+    plan.needs.pop_back();
   }
 
   std::atomic<int> copied{0}, skipped{0}, mounted{0};
-  parallel_for(plan.blobs.size(), options.jobs, [&](size_t i) {
-    const Descriptor& blob = plan.blobs[i];
+  std::mutex uploaded_mutex;
+  std::set<std::string> uploaded;  // blobs the destination did not have
+  std::vector<size_t> order = transfer_order(plan.blobs);
+  parallel_for(order.size(), options.jobs, [&](size_t n) {
+    const Descriptor& blob = plan.blobs[order[n]];
     Transfer how = transfer_blob(from, to, blob);
+    if (how == Transfer::copied) {
+      std::lock_guard lock(uploaded_mutex);
+      uploaded.insert(blob.digest.str());
+    }
     if (how == Transfer::skipped) {
       ++skipped;
       return;
@@ -156,9 +180,14 @@ CopyResult copy_image(ImageStore& from, const FetchedManifest& top, ImageStore& 
     bool index = media_type::is_index(plan.manifests[i].first.media_type);
     (index ? indexes : images).push_back(i);
   }
+  // A registry takes no manifest whose blobs it lacks: an image one of whose
+  // blobs had to be uploaded cannot be there yet, so it needs no HEAD.
   auto write_child = [&](size_t i) {
     const auto& [descriptor, bytes] = plan.manifests[i];
-    if (!to.has_manifest(descriptor)) to.write_manifest(descriptor, bytes, "");
+    const auto& needs = plan.needs[i];
+    bool new_image = std::any_of(needs.begin(), needs.end(),
+                                 [&](const std::string& digest) { return uploaded.count(digest) > 0; });
+    if (new_image || !to.has_manifest(descriptor)) to.write_manifest(descriptor, bytes, "");
   };
   parallel_for(images.size(), manifest_jobs, [&](size_t i) { write_child(images[i]); });
   for (size_t i : indexes) write_child(i);

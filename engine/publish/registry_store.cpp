@@ -1,4 +1,5 @@
 // An ImageStore over one repository of a registry.
+#include <algorithm>
 #include <thread>
 
 #include "engine/core/error.hpp"
@@ -68,7 +69,9 @@ class RegistryStore : public ImageStore {
  private:
   // Downloads on a second thread straight into the upload's body.
   void stream_blob(const Descriptor& d, ImageStore& from) {
-    BlobPipe pipe;
+    // A ring as large as the blob, up to 4 MiB: a config needs no more
+    // than its own size, and a layer's upload reads large pieces.
+    BlobPipe pipe(static_cast<size_t>(std::clamp<int64_t>(d.size, 1, 4 << 20)));
     std::thread download([&] {
       try {
         from.read_blob(d, [&pipe](const char* data, size_t size) { return pipe.write(data, size); });

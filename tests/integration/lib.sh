@@ -218,6 +218,9 @@ start_registry() {
     } >>"$config"
   fi
 
+  # Emptied first: the background job opens the log later, and a restarted
+  # registry's old "listening on" line would give the old port.
+  : >"$REGISTRY_LOG"
   docker-registry serve "$config" >"$REGISTRY_LOG" 2>&1 &
   REGISTRY_PID=$!
   _integ_pids+=("$REGISTRY_PID")
@@ -325,6 +328,7 @@ start_token_registry() {
     echo "    rootcertbundle: $token_dir/signing.crt"
   } >"$config"
 
+  : >"$TOKEN_REGISTRY_LOG"  # as in start_registry
   docker-registry serve "$config" >"$TOKEN_REGISTRY_LOG" 2>&1 &
   TOKEN_REGISTRY_PID=$!
   _integ_pids+=("$TOKEN_REGISTRY_PID")

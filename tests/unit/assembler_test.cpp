@@ -62,6 +62,24 @@ TEST_F(Assembler, WritesOneManifestPerPlatformWithTheRightConfig) {
   EXPECT_NE(arm64.diff_ids, config.diff_ids);
 }
 
+TEST_F(Assembler, OnPlatformSeesEachManifestInTheLayoutBeforeTheNextPlatformStarts) {
+  LayoutDir out = layout("out");
+  AssembleOptions o = options();
+  std::vector<Descriptor> seen;
+  o.on_platform = [&](const Descriptor& manifest) {
+    // Its manifest, config and layer are readable now.
+    Manifest written = parse_manifest(out.read_blob(manifest.digest));
+    EXPECT_TRUE(out.has_blob(written.config.digest));
+    EXPECT_TRUE(out.has_blob(written.layers.at(0).digest));
+    seen.push_back(manifest);
+  };
+  AssembledImage image = assemble(out, o);
+  EXPECT_EQ(seen, image.manifests);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].platform->str(), "linux/arm/v7");
+  EXPECT_EQ(seen[1].platform->str(), "linux/arm64");
+}
+
 TEST_F(Assembler, SameInputsGiveTheSameDigestAndEpochChangesIt) {
   LayoutDir a = layout("a"), b = layout("b"), c = layout("c");
   Digest first = assemble(a, options()).index.digest;
