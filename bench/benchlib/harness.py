@@ -18,6 +18,8 @@ class Bench:
         self.args = args
         self.polyarch = os.path.abspath(args.polyarch)
         self.work = tempfile.mkdtemp(prefix="polyarch-bench.", dir=args.workdir)
+        # polyarch's own cache (remembered platforms) starts empty every time.
+        os.environ["XDG_CACHE_HOME"] = os.path.join(self.work, "cache")
         self.registries = []
         self.results = []  # one dict per (case, tool)
         self.notes = {}    # case -> list of notes

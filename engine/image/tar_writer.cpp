@@ -37,6 +37,7 @@ struct FdCloser {
 // where it is; anything else is copied there.
 la_ssize_t write_block(struct archive* archive, void* client, const void* data, size_t size) {
   auto* sink = static_cast<TarWriter::Sink*>(client);
+  if (sink->discard) return static_cast<la_ssize_t>(size);
   try {
     std::span<unsigned char> space = sink->gzip->input_space();
     if (data == space.data() && size <= space.size()) {
@@ -87,8 +88,12 @@ TarWriter::TarWriter(GzipWriter& gzip, int64_t mtime)
 }
 
 TarWriter::~TarWriter() {
-  // After a failure, no end-of-archive blocks into a stream that is thrown away.
-  if (!m_closed) archive_write_fail(m_archive);
+  // After a failure, no end-of-archive blocks into a stream that is thrown
+  // away; closed all the same, as only closing frees libarchive's output state.
+  if (!m_closed) {
+    m_sink.discard = true;
+    archive_write_close(m_archive);
+  }
   archive_write_free(m_archive);
   archive_entry_free(m_entry);
 }

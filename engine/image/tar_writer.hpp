@@ -43,6 +43,7 @@ class TarWriter {
     GzipWriter* gzip = nullptr;
     int64_t written = 0;  // tar bytes so far
     std::string error;    // an exception can't cross libarchive: kept here
+    bool discard = false;  // after a failure: closing writes nothing
   };
 
   // Throws failure when libarchive cannot start.
