@@ -14,22 +14,18 @@
 
 namespace polyarch::image::layer_entries {
 
+void throw_unreadable(const std::filesystem::path& path, int error) {
+  throw failure("cannot read " + quoted(path.string()) + ": " + std::strerror(error));
+}
+
+FdCloser::~FdCloser() {
+  if (fd >= 0) ::close(fd);
+}
+
 namespace {
 
 // Tar name ("usr/", "usr/bin/app") -> entry; std::string orders bytes as unsigned.
 using EntryMap = std::map<std::string, Entry>;
-
-[[noreturn]] void throw_unreadable(const fs::path& path, int error) {
-  throw failure("cannot read " + quoted(path.string()) + ": " + std::strerror(error));
-}
-
-// Closes a file descriptor when it goes out of scope.
-struct FdCloser {
-  int fd = -1;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 struct DirCloser {
   void operator()(DIR* dir) const { ::closedir(dir); }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/types.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <utility>
@@ -13,6 +14,15 @@
 #include "engine/image/layer.hpp"
 
 namespace polyarch::image::layer_entries {
+
+// Throws failure "cannot read PATH: <strerror(error)>".
+[[noreturn]] void throw_unreadable(const std::filesystem::path& path, int error);
+
+// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser();
+};
 
 constexpr mode_t k_parent_mode = 0755;
 

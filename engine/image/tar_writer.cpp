@@ -17,20 +17,10 @@ namespace {
 
 using layer_entries::Entry;
 using layer_entries::EntryKind;
+using layer_entries::FdCloser;
+using layer_entries::throw_unreadable;
 
 constexpr int64_t k_record_size = 10240;  // libarchive's default block: the stream ends on one
-
-[[noreturn]] void throw_unreadable(const fs::path& path, int error) {
-  throw failure("cannot read " + quoted(path.string()) + ": " + std::strerror(error));
-}
-
-// Closes a file descriptor when it goes out of scope.
-struct FdCloser {
-  int fd = -1;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // libarchive's output, unblocked: each header and each piece of content as
 // it is written. Content read into the gzip writer's own space is taken
