@@ -6,9 +6,11 @@
 
 #include "adapters/cli/commands.hpp"
 #include "engine/build/assembler.hpp"
+#include "engine/core/env.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/strings.hpp"
 #include "adapters/cli/registry_options.hpp"
+#include "engine/image/layer_cache.hpp"
 #include "engine/image/media_types.hpp"
 #include "engine/image/reference.hpp"
 #include "engine/publish/streamed_push.hpp"
@@ -224,6 +226,9 @@ int run_assemble(Context& context) {
     throw bad_input("assemble needs either --push or --output oci:PATH|oci-dir:PATH");
   }
   AssembleOptions options = parse_options(args);
+  // Compressed layers from earlier runs, by content (--no-cache: none).
+  LayerCache layer_cache = LayerCache::from_env(core::process_env());
+  if (!args.has("--no-cache")) options.layer_cache = &layer_cache;
   std::unique_ptr<core::TempDir> staging;
   LayoutRef target;
   if (push) {

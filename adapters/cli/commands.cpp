@@ -31,6 +31,7 @@ constexpr OptionSpec k_assemble_options[] = {
     {"--tag", true, "image name and tag, e.g. ghcr.io/me/app:1.0 (repeat)"},
     {"--output", true, "oci:PATH (tar archive) or oci-dir:PATH (directory)"},
     {"--push", false, "push to every --tag instead of writing a layout"},
+    {"--no-cache", false, "compress every layer; neither read nor fill the layer cache"},
 };
 
 constexpr OptionSpec k_manifest_inspect_options[] = {
@@ -94,8 +95,8 @@ const Command k_commands[] = {
      "[CONTEXT] --platform P,… [--tag REF …] [--push | --output oci:PATH]", build_option_specs(),
      run_build},
     {"assemble", "build a multi-platform image from files, with no builder",
-     "--platform P=FILE_OR_DIR … --tag REF … --push|--output oci:PATH", k_assemble_options,
-     run_assemble},
+     "--platform P=FILE_OR_DIR … --tag REF … --push|--output oci:PATH [--no-cache]",
+     k_assemble_options, run_assemble},
     {"manifest inspect", "show the platforms, digests and sizes of an image",
      "oci:PATH[:NAME]|oci-dir:PATH[:NAME] [--raw]", k_manifest_inspect_options,
      run_manifest_inspect},

@@ -44,8 +44,11 @@ static Descriptor assemble_platform(LayoutDir& layout, const AssembleInput& inpu
     throw bad_input("cannot read " + quoted(input.source.string()) +
                     " for " + input.platform.str() + ": No such file or directory");
   }
-  Layer layer = write_layer(layout, {layer_source(input.source, options.dest)},
-                            LayerOptions{options.epoch, 6});
+  std::vector<LayerSource> sources = {layer_source(input.source, options.dest)};
+  LayerOptions layer_options{options.epoch, 6};
+  Layer layer = options.layer_cache
+                    ? options.layer_cache->write_layer(layout, sources, layer_options)
+                    : write_layer(layout, sources, layer_options);
   auto base = options.bases.find(input.platform.str());
 
   ImageConfig config;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/image/config.hpp"
+#include "engine/image/layer_cache.hpp"
 #include "engine/image/layout.hpp"
 
 namespace polyarch::build {
@@ -35,6 +36,9 @@ struct AssembleOptions {
   image::Annotations manifest_annotations;
   int64_t epoch = 0;                    // mtime of every file and `created`
   std::map<std::string, BaseImage> bases;  // by platform ("linux/arm64"); empty: scratch
+  // Where compressed layers are remembered between runs; null: every layer
+  // is packed and nothing is remembered.
+  image::LayerCache* layer_cache = nullptr;
   // Called with each platform's manifest descriptor as soon as its layer,
   // config and manifest are in the layout (before the next platform starts),
   // so they can be published while the next one is made.

@@ -21,7 +21,8 @@ Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
   }
   // Entries are tarred, gzipped and hashed as the sources are read.
   GzipWriter gzip(temp_dir, options.gzip_level, options.threads);
-  tar::TarWriter tar(gzip, options.mtime);
+  tar::GzipOutput output(gzip);
+  tar::TarWriter tar(output, options.mtime);
   entries.for_each([&tar](const std::string& name, const layer_entries::Entry& entry) {
     tar.add(name, entry);
   });
@@ -35,6 +36,17 @@ Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
   layer.descriptor.size = result.size;
   layer.diff_id = result.uncompressed;
   return layer;
+}
+
+Digest layer_diff_id(const std::vector<LayerSource>& sources, const LayerOptions& options) {
+  layer_entries::Entries entries(sources);
+  tar::HashOutput output;
+  tar::TarWriter tar(output, options.mtime);
+  entries.for_each([&tar](const std::string& name, const layer_entries::Entry& entry) {
+    tar.add(name, entry);
+  });
+  tar.close();
+  return output.finish();
 }
 
 }  // namespace polyarch::image

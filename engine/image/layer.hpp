@@ -34,4 +34,9 @@ struct Layer {
 Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
                   const LayerOptions& options = {});
 
+// The diff_id write_layer gives for these sources: the sha256 of the same
+// tar, streamed through the hash only (nothing compressed or written).
+// Throws like write_layer.
+Digest layer_diff_id(const std::vector<LayerSource>& sources, const LayerOptions& options = {});
+
 }  // namespace polyarch::image

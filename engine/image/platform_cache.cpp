@@ -1,14 +1,14 @@
 #include "engine/image/platform_cache.hpp"
 
 #include "engine/core/fs.hpp"
+#include "engine/image/cache_root.hpp"
 
 namespace polyarch::image {
 
 PlatformCache PlatformCache::from_env(const core::Env& env) {
-  std::string base = core::get(env, "XDG_CACHE_HOME");
-  if (base.empty() && !core::get(env, "HOME").empty()) base = core::get(env, "HOME") + "/.cache";
-  if (base.empty()) return PlatformCache({});
-  return PlatformCache(std::filesystem::path(base) / "polyarch" / "platforms");
+  std::filesystem::path root = cache_root(env);
+  if (root.empty()) return PlatformCache({});
+  return PlatformCache(root / "platforms");
 }
 
 std::filesystem::path PlatformCache::entry(const Digest& manifest) const {
@@ -33,7 +33,7 @@ void PlatformCache::remember(const Descriptor& manifest) const {
   if (m_dir.empty() || !manifest.platform) return;
   try {
     std::filesystem::path path = entry(manifest.digest);
-    std::filesystem::create_directories(path.parent_path());
+    if (!make_private_dirs(path.parent_path())) return;
     core::write_file_atomic(path, to_json(manifest).dump());
   } catch (const std::exception&) {
     // Only a cache: the next run reads the config again.

@@ -23,17 +23,17 @@ using layer_entries::throw_unreadable;
 constexpr int64_t k_record_size = 10240;  // libarchive's default block: the stream ends on one
 
 // libarchive's output, unblocked: each header and each piece of content as
-// it is written. Content read into the gzip writer's own space is taken
+// it is written. Content read into the output's own space is taken
 // where it is; anything else is copied there.
 la_ssize_t write_block(struct archive* archive, void* client, const void* data, size_t size) {
   auto* sink = static_cast<TarWriter::Sink*>(client);
   if (sink->discard) return static_cast<la_ssize_t>(size);
   try {
-    std::span<unsigned char> space = sink->gzip->input_space();
+    std::span<unsigned char> space = sink->output->input_space();
     if (data == space.data() && size <= space.size()) {
-      sink->gzip->commit(size);
+      sink->output->commit(size);
     } else {
-      sink->gzip->write(data, size);
+      sink->output->write(data, size);
     }
     sink->written += static_cast<int64_t>(size);
     return static_cast<la_ssize_t>(size);
@@ -56,9 +56,9 @@ Utf8Ctype::~Utf8Ctype() {
   freelocale(m_locale);
 }
 
-TarWriter::TarWriter(GzipWriter& gzip, int64_t mtime)
+TarWriter::TarWriter(TarOutput& output, int64_t mtime)
     : m_archive(archive_write_new()), m_entry(archive_entry_new()), m_mtime(mtime) {
-  m_sink.gzip = &gzip;
+  m_sink.output = &output;
   if (m_archive == nullptr || m_entry == nullptr) {
     if (m_archive != nullptr) archive_write_free(m_archive);
     if (m_entry != nullptr) archive_entry_free(m_entry);
@@ -119,15 +119,15 @@ void TarWriter::close() {
   m_closed = true;
   static const unsigned char k_zeros[k_record_size] = {};
   int64_t padding = (k_record_size - m_sink.written % k_record_size) % k_record_size;
-  m_sink.gzip->write(k_zeros, static_cast<size_t>(padding));
+  m_sink.output->write(k_zeros, static_cast<size_t>(padding));
   m_sink.written += padding;
 }
 
 void TarWriter::copy_content(int fd, int64_t size, const std::string& name,
                              const fs::path& source) {
   while (size > 0) {
-    // Read into the gzip writer's current block, at most to its end.
-    std::span<unsigned char> space = m_sink.gzip->input_space();
+    // Read into the output's space (the gzip writer's current block), at most to its end.
+    std::span<unsigned char> space = m_sink.output->input_space();
     size_t want = size < static_cast<int64_t>(space.size()) ? static_cast<size_t>(size)
                                                              : space.size();
     ssize_t got = ::read(fd, space.data(), want);

@@ -1,13 +1,16 @@
 #pragma once
-// Tar entries written through libarchive into a gzip writer (internal to
-// write_layer).
+// Tar entries written through libarchive into a gzip writer, or only through
+// a hash (internal to write_layer and layer_diff_id).
 
 #include <locale.h>
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
+#include "engine/image/digest.hpp"
 #include "engine/image/gzip_writer.hpp"
 #include "engine/image/layer_entries.hpp"
 
@@ -31,23 +34,64 @@ class Utf8Ctype {
   locale_t m_previous = nullptr;
 };
 
-// Writes a pax (restricted) tar stream into gzip: entries owned by 0:0 with
+// Where a tar stream's bytes go.
+class TarOutput {
+ public:
+  virtual ~TarOutput() = default;
+  // Where the next bytes go, for filling in place (never empty).
+  virtual std::span<unsigned char> input_space() = 0;
+  // Takes the first `size` bytes of input_space(); throws failure.
+  virtual void commit(size_t size) = 0;
+  // Takes bytes from anywhere; throws failure.
+  virtual void write(const void* data, size_t size) = 0;
+};
+
+// The tar stream into a gzip writer, which fills its blocks in place.
+class GzipOutput final : public TarOutput {
+ public:
+  explicit GzipOutput(GzipWriter& gzip) : m_gzip(gzip) {}
+  std::span<unsigned char> input_space() override { return m_gzip.input_space(); }
+  void commit(size_t size) override { m_gzip.commit(size); }
+  void write(const void* data, size_t size) override { m_gzip.write(data, size); }
+
+ private:
+  GzipWriter& m_gzip;
+};
+
+// The tar stream into SHA-256 only: a layer's diff_id, with nothing
+// compressed or written.
+class HashOutput final : public TarOutput {
+ public:
+  HashOutput() : m_buffer(k_buffer_size) {}
+  std::span<unsigned char> input_space() override { return m_buffer; }
+  void commit(size_t size) override { m_hash.update(m_buffer.data(), size); }
+  void write(const void* data, size_t size) override { m_hash.update(data, size); }
+  // The sha256 of every byte given; call once.
+  Digest finish() { return m_hash.finish(); }
+
+ private:
+  static constexpr size_t k_buffer_size = 256 << 10;  // one read() of a file's content
+  std::vector<unsigned char> m_buffer;
+  Sha256 m_hash;
+};
+
+// Writes a pax (restricted) tar stream into an output: entries owned by 0:0 with
 // empty user and group names and a fixed mtime. libarchive formats the
-// headers; file contents are read straight into the gzip writer's blocks.
+// headers; file contents are read straight into the output's space.
 // The stream ends padded to a multiple of 10240 bytes, as libarchive's
 // default blocking pads it.
 class TarWriter {
  public:
   // What libarchive's callback writes into; public for that callback only.
   struct Sink {
-    GzipWriter* gzip = nullptr;
+    TarOutput* output = nullptr;
     int64_t written = 0;  // tar bytes so far
     std::string error;    // an exception can't cross libarchive: kept here
     bool discard = false;  // after a failure: closing writes nothing
   };
 
   // Throws failure when libarchive cannot start.
-  TarWriter(GzipWriter& gzip, int64_t mtime);
+  TarWriter(TarOutput& output, int64_t mtime);
   ~TarWriter();
   TarWriter(const TarWriter&) = delete;
   TarWriter& operator=(const TarWriter&) = delete;

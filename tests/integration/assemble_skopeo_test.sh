@@ -133,4 +133,37 @@ check_platform linux/amd64 amd64
 check_platform linux/arm64 arm64 qemu-aarch64-static
 check_platform linux/arm/v7 arm-v7 qemu-arm-static
 
+# 5. The layer cache ($XDG_CACHE_HOME/polyarch/layers): --no-cache makes no
+#    entry; a push fills it (one entry per platform); a second push takes the
+#    layers from it; all three push the index the archive above holds.
+layers="$XDG_CACHE_HOME/polyarch/layers"
+rm -rf "$XDG_CACHE_HOME/polyarch"
+# push_hello TAG [OPTION…]: assembles the same image and pushes it as hello:TAG.
+push_hello() {
+  local tag=$1
+  shift
+  "$POLYARCH" -q assemble \
+    --platform "linux/amd64=$W/bin/amd64/hello" \
+    --platform "linux/arm64=$W/bin/arm64/hello" \
+    --platform "linux/arm/v7=$W/bin/arm-v7/hello" \
+    --entrypoint /hello --tag "$REGISTRY/hello:$tag" --push "$@" >/dev/null \
+    || fail "polyarch assemble --push to hello:$tag $* exited $?"
+}
+# cache_entries: how many entries the layer cache holds.
+cache_entries() { find "$layers" -name '*.json' 2>/dev/null | wc -l; }
+# pushed_index TAG: the sha256 of the index the registry serves for hello:TAG.
+pushed_index() {
+  run_skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/hello:$1" | sha256sum | cut -d' ' -f1
+}
+push_hello uncached --no-cache
+assert_eq 0 "$(cache_entries)" "layer cache entries after assemble --no-cache"
+push_hello cold
+assert_eq 3 "$(cache_entries)" "layer cache entries after one assemble --push"
+assert_eq 700 "$(stat -c %a "$layers")" "mode of the layer cache directory"
+push_hello warm
+assert_eq 3 "$(cache_entries)" "layer cache entries after a second assemble --push"
+for tag in uncached cold warm; do
+  assert_eq "$index_digest" "$(pushed_index "$tag")" "index pushed as hello:$tag versus the archive's"
+done
+
 echo "PASS assemble_skopeo"
