@@ -1,6 +1,5 @@
 #include "adapters/cli/polyarch_main.hpp"
 
-#include <openssl/crypto.h>
 
 #include <iostream>
 #include <string>
@@ -127,9 +126,6 @@ int run(const std::vector<std::string>& words) {
 }  // namespace
 
 int polyarch_main(int argc, char** argv) {
-  // OpenSSL's error strings are never shown; not loading them saves ~0.3 ms
-  // at the first digest (OpenSSL itself still sets up lazily, on first use).
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, nullptr);
   std::vector<std::string> words(argv + 1, argv + argc);
   try {
     return run(words);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "engine/registry/tls_probe.hpp"
 #include "engine/registry/url_internal.hpp"
 
 namespace polyarch::registry {
@@ -162,14 +163,13 @@ struct Transport::Impl {
 
   // A configured client for url's scheme://host. TLS is verified against the
   // system store (OpenSSL's default paths: /etc/ssl/certs) plus options.ca_file,
-  // unless the host is insecure or verify_tls is false (the TLS probe).
-  std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, seconds timeout,
-                                                   bool verify_tls = true) const {
+  // unless the host is insecure.
+  std::unique_ptr<httplib::ClientImpl> make_client(const Url& url, seconds timeout) const {
     auto [name, port] = split_host(url.host, url.scheme == "https");
     std::unique_ptr<httplib::ClientImpl> client;
     if (url.scheme == "https") {
       auto tls = std::make_unique<httplib::SSLClient>(name, port);
-      bool verify = verify_tls && !insecure(url.host);
+      bool verify = !insecure(url.host);
       tls->enable_server_certificate_verification(verify);
       if (verify && !options.ca_file.empty() &&
           X509_STORE_load_file(SSL_CTX_get_cert_store(tls->ssl_context()),
@@ -380,32 +380,18 @@ HttpResponse Transport::get_following(HttpRequest request) {
 }
 
 std::string Transport::base_url(const std::string& host) {
-  Url probe = Url::parse("https://" + host + "/v2/");  // throws on a malformed host
+  (void)Url::parse("https://" + host + "/v2/");  // throws on a malformed host
   if (!m_impl->may_use_http(host)) return "https://" + host;
   {
     std::lock_guard lock(m_impl->mutex);
     if (auto it = m_impl->bases.find(host); it != m_impl->bases.end()) return it->second;
   }
-  // Probe: does the host speak TLS? A failed handshake means plain HTTP.
-  // Only the handshake matters, so no verification: loading a CA bundle costs
-  // ~150 ms of CPU, and a failed verification meant "speaks TLS" as a
-  // completed handshake does.
-  auto client = m_impl->make_client(probe, k_probe_timeout, false);
-  httplib::Request req;
-  req.method = "GET";
-  req.path = probe.target;
-  req.headers.emplace("User-Agent", user_agent());
-  httplib::Response res;
-  httplib::Error error = httplib::Error::Success;
-  std::string base;
-  if (client->send(req, res, error) || error == httplib::Error::Read ||
-      error == httplib::Error::Write) {
-    base = "https://" + host;  // the handshake worked
-  } else if (error == httplib::Error::SSLConnection) {
-    base = "http://" + host;
-  } else {
-    return "https://" + host;  // unreachable now: let the real request say why
-  }
+  // Probe: does the host speak TLS? Only the first reply byte to a
+  // ClientHello matters, so no certificate is looked at.
+  auto [name, port] = split_host(host, true);
+  ProbeResult probed = probe_tls(name, port, k_probe_timeout);
+  if (probed == ProbeResult::unreachable) return "https://" + host;  // the real request says why
+  std::string base = (probed == ProbeResult::tls ? "https://" : "http://") + host;
   std::lock_guard lock(m_impl->mutex);
   m_impl->bases[host] = base;
   return base;
