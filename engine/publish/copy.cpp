@@ -24,16 +24,29 @@ constexpr std::string_view k_reference_digest = "vnd.docker.reference.digest";
 struct Planned {
   std::vector<std::pair<Descriptor, std::string>> manifests;  // children first
   std::vector<Descriptor> blobs;
-  std::set<std::string> seen;
+  std::set<std::string> seen;     // blob digests planned
+  std::set<std::string> planned;  // manifest digests planned
   std::vector<std::vector<std::string>> needs;  // per manifest: the blobs an image needs
 };
 
-void plan_manifest(ImageStore& from, const Descriptor& d, const std::string& bytes, Planned& plan) {
+// How deep indexes may nest under the top one (at depth 0). Real images nest
+// one or two levels; a source serving an endless chain must not keep copy
+// reading forever.
+constexpr int k_max_index_depth = 8;
+
+void plan_manifest(ImageStore& from, const Descriptor& d, const std::string& bytes, Planned& plan,
+                   int depth) {
+  if (!plan.planned.insert(d.digest.str()).second) return;  // listed again: planned once
   std::vector<std::string> needs;
   if (media_type::is_index(d.media_type)) {
+    if (depth >= k_max_index_depth) {
+      throw failure("cannot copy from " + from.name() + ": index " + d.digest.str() +
+                    " is nested more than " + std::to_string(k_max_index_depth) +
+                    " indexes deep");
+    }
     image::Index index = image::parse_index(bytes, "index " + d.digest.str());
     for (const auto& child : index.manifests) {
-      plan_manifest(from, child, from.read_manifest(child), plan);
+      plan_manifest(from, child, from.read_manifest(child), plan, depth + 1);
     }
   } else {
     image::Manifest manifest = image::parse_manifest(bytes, "manifest " + d.digest.str());
@@ -138,10 +151,10 @@ CopyResult copy_image(ImageStore& from, const FetchedManifest& top, ImageStore& 
       children[i] = from.read_manifest(result.children[i]);
     });
     for (size_t i = 0; i < children.size(); ++i) {
-      plan_manifest(from, result.children[i], children[i], plan);
+      plan_manifest(from, result.children[i], children[i], plan, 1);
     }
   } else {
-    plan_manifest(from, top.descriptor, top.bytes, plan);
+    plan_manifest(from, top.descriptor, top.bytes, plan, 0);
     plan.manifests.pop_back();  // the top is written below, under its tags
     plan.needs.pop_back();
   }

@@ -157,6 +157,50 @@ TEST(CopyTest, AnImageWhoseBlobsWereUploadedIsWrittenWithoutAskingFirst) {
   EXPECT_EQ(again.calls("write_manifest"), Calls{"write_manifest index app"});
 }
 
+// Wraps the source's index in `levels` more indexes, each listing the one
+// below twice; the outermost is tagged "nested".
+void nest(Source& source, int levels) {
+  image::LayoutDir layout = image::LayoutDir::open(source.dir.path() / "src");
+  image::Descriptor inner = source.top;
+  for (int i = 1; i <= levels; ++i) {
+    image::Index index;
+    index.media_type = std::string(media_type::k_oci_index);
+    index.manifests = {inner, inner};
+    inner = layout.put_blob(media_type::k_oci_index, image::to_bytes(index));
+    source.names[inner.digest.str()] = "index-" + std::to_string(i);
+  }
+  layout.set_ref(inner, "nested", "");
+}
+
+TEST(CopyTest, NestedIndexesAreCopiedEachOnceUpToEightDeep) {
+  Source source;
+  nest(source, 7);  // eight indexes in all
+  Destination to(source);
+  auto from = source.open();
+  CopyResult result = copy_image(*from, from->resolve("nested"), to.store, {"nested"}, CopyOptions{});
+  EXPECT_EQ(result.blobs_copied, 4);
+  // Listed twice at every level, written once: 2 images, 7 indexes, the top.
+  EXPECT_EQ(to.store.calls("write_manifest").size(), 10u);
+  EXPECT_EQ(to.store.calls().back(), "write_manifest index-7 nested");
+}
+
+TEST(CopyTest, IndexesNestedDeeperThanEightAreRefused) {
+  Source source;
+  nest(source, 8);
+  Destination to(source);
+  auto from = source.open();
+  try {
+    copy_image(*from, from->resolve("nested"), to.store, {"nested"}, CopyOptions{});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot copy from " + from->name() + ": index " +
+                                         source.top.digest.str() +
+                                         " is nested more than 8 indexes deep");
+  }
+  EXPECT_EQ(to.store.calls("write_manifest"), Calls{});
+  EXPECT_EQ(to.store.calls("write_blob"), Calls{});
+}
+
 TEST(StreamedPushTest, ChildrenGoAsTheyAreAddedAndTheTagsLast) {
   Source source;
   Destination to(source);
