@@ -27,20 +27,26 @@ size_t field(const std::string& bytes, size_t at, size_t width) {
   return value;
 }
 
+// A socket listening on 127.0.0.1 and its port.
+int listen_on_loopback(int& port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  EXPECT_EQ(listen(fd, 4), 0);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  port = ntohs(address.sin_port);
+  return fd;
+}
+
 // A listening socket on 127.0.0.1 that answers each connection with `reply`
 // (after reading what the client sends) and closes it.
 class RawServer {
  public:
   explicit RawServer(std::string reply) : m_reply(std::move(reply)) {
-    m_fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    EXPECT_EQ(bind(m_fd, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(listen(m_fd, 4), 0);
-    getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &length);
-    m_port = ntohs(address.sin_port);
+    m_fd = listen_on_loopback(m_port);
     m_thread = std::thread([this] {
       int client = accept(m_fd, nullptr, nullptr);
       if (client < 0) return;
@@ -115,16 +121,10 @@ TEST(TlsProbeTest, NoListenerOrNoReplyIsUnreachable) {
   EXPECT_EQ(probe_tls("no-such-host.invalid", 443, seconds(2)), ProbeResult::unreachable);
 
   // Accepted by the kernel, never answered: the deadline ends the probe.
-  int silent = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&address), length), 0);
-  ASSERT_EQ(listen(silent, 4), 0);
-  getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
+  int silent_port = 0;
+  int silent = listen_on_loopback(silent_port);
   auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(probe_tls("127.0.0.1", ntohs(address.sin_port), seconds(1)), ProbeResult::unreachable);
+  EXPECT_EQ(probe_tls("127.0.0.1", silent_port, seconds(1)), ProbeResult::unreachable);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
   close(silent);
 }
