@@ -22,6 +22,11 @@ struct BuildRequest {
   image::Platform platform;
   std::vector<std::string> cache_args;  // backend-specific flags from engine/cache
   std::filesystem::path work_dir;       // a private scratch directory for this build
+  // Called by a backend when its builder has ended and only handing the
+  // image over (an export, an import) is left: the next platform's builder
+  // may start. Called from the thread running build(), at most once counts;
+  // a backend that never calls it holds its slot until build() returns.
+  std::function<void()> builder_done = {};
 };
 
 // What a backend hands back for one platform.

@@ -60,6 +60,7 @@ class BuildahBackend : public Backend {
     LoggedRun built = run_logged(buildah_build_argv(m_tool, request, id_file.string()), log);
     if (built.exit_code != 0) throw step_failed(platform, "", built);
     std::string image_id = read_image_id(id_file, platform);
+    if (request.builder_done) request.builder_done();  // the export below needs no build slot
 
     core::ProcessOptions in_work_dir;
     in_work_dir.cwd = request.work_dir.string();

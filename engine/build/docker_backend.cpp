@@ -128,6 +128,7 @@ class DockerBackend : public Backend {
       throw failure("build for " + platform.str() + " failed (docker exit " + std::to_string(run.exit_code) +
                     "): " + error_summary(run));
     }
+    if (request.builder_done) request.builder_done();  // `docker save` below needs no build slot
     struct RemoveImage {
       const std::string& client;
       const std::string& tag;

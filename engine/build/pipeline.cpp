@@ -1,9 +1,10 @@
 #include "engine/build/pipeline.hpp"
 
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "engine/core/children.hpp"
 #include "engine/core/error.hpp"
@@ -42,46 +43,89 @@ std::vector<PlatformResult> build_together(const BuildOptions& options, Backend&
   return results;
 }
 
-// One build per platform, options.jobs at once; the first failure stops the rest.
+// Builder slots: platforms start in order, at most `count` builders at once.
+class Slots {
+ public:
+  explicit Slots(int count) : m_free(count) {}
+
+  // Waits until it is platform `index`'s turn and a slot is free; false once stopped.
+  bool take(size_t index) {
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [&] { return m_stopped || (m_next == index && m_free > 0); });
+    if (m_stopped) return false;
+    ++m_next;
+    --m_free;
+    m_changed.notify_all();
+    return true;
+  }
+
+  void give_back() {
+    std::lock_guard lock(m_mutex);
+    ++m_free;
+    m_changed.notify_all();
+  }
+
+  // Wakes every waiting platform, which then starts nothing.
+  void stop() {
+    std::lock_guard lock(m_mutex);
+    m_stopped = true;
+    m_changed.notify_all();
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  int m_free;
+  size_t m_next = 0;
+  bool m_stopped = false;
+};
+
+// One build per platform, options.jobs builders at once; a platform's export
+// (after BuildRequest::builder_done) no longer holds a slot, so the next
+// builder starts meanwhile. The first failure stops the rest.
 std::vector<PlatformResult> build_each(const BuildOptions& options, Backend& backend, image::LayoutDir& layout,
                                        const std::filesystem::path& work_root, const PipelineHooks& hooks,
                                        Clock::time_point start) {
   size_t count = options.platforms.size();
   std::vector<PlatformResult> results(count);
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
+  Slots slots(backend.parallel() ? std::max(1, options.jobs) : 1);
   std::mutex mutex;
   std::exception_ptr first_error;
 
-  auto worker = [&] {
-    for (size_t i; !failed && (i = next++) < count;) {
-      const image::Platform& platform = options.platforms[i];
-      std::string prefix = "[" + platform.str() + "] ";
-      try {
-        std::filesystem::path work_dir = work_root / ("build-" + std::to_string(i));
-        std::filesystem::create_directories(work_dir);
-        double started = seconds_since(start);
-        BuildRequest request{options, platform, cache_args_for(hooks, {&platform, 1}), work_dir};
-        results[i] = backend.build(request, layout, [&](const std::string& line) {
-          if (hooks.log) hooks.log(prefix + line);
-        });
-        results[i].manifest.platform = platform;
-        results[i].started = started;
-        results[i].finished = seconds_since(start);
-        if (hooks.built) hooks.built(results[i]);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!failed.exchange(true)) {
-          first_error = std::current_exception();
-          core::terminate_children();  // stop the other platforms' builders
-        }
+  auto build_one = [&](size_t i) {
+    if (!slots.take(i)) return;
+    bool held = true;
+    auto free_slot = [&] {
+      if (std::exchange(held, false)) slots.give_back();
+    };
+    const image::Platform& platform = options.platforms[i];
+    std::string prefix = "[" + platform.str() + "] ";
+    try {
+      std::filesystem::path work_dir = work_root / ("build-" + std::to_string(i));
+      std::filesystem::create_directories(work_dir);
+      double started = seconds_since(start);
+      BuildRequest request{options, platform, cache_args_for(hooks, {&platform, 1}), work_dir, free_slot};
+      results[i] = backend.build(request, layout, [&](const std::string& line) {
+        if (hooks.log) hooks.log(prefix + line);
+      });
+      free_slot();
+      results[i].manifest.platform = platform;
+      results[i].started = started;
+      results[i].finished = seconds_since(start);
+      if (hooks.built) hooks.built(results[i]);
+    } catch (...) {
+      free_slot();
+      std::lock_guard lock(mutex);
+      if (!first_error) {
+        first_error = std::current_exception();
+        slots.stop();                // start no other platform
+        core::terminate_children();  // stop the other platforms' builders
       }
     }
   };
-  int jobs = backend.parallel() ? std::max(1, options.jobs) : 1;
   std::vector<std::thread> threads;
-  for (int t = 1; t < std::min<int>(jobs, static_cast<int>(count)); ++t) threads.emplace_back(worker);
-  worker();
+  for (size_t i = 1; i < count; ++i) threads.emplace_back(build_one, i);
+  if (count != 0) build_one(0);
   for (auto& thread : threads) thread.join();
   if (first_error) std::rethrow_exception(first_error);
   return results;

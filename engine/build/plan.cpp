@@ -61,7 +61,9 @@ std::vector<PlatformPlan> make_plan(const std::vector<image::Platform>& platform
     plans.push_back(plan);
   }
   if (to_emulate.empty()) return plans;
-  emulation::SetupResult result = emulation::setup(system, to_emulate, !setup);
+  emulation::System remembering = system;  // a build trusts a proof its handlers still back
+  if (remembering.proofs_file.empty()) remembering.proofs_file = system.state_file.parent_path() / "proven";
+  emulation::SetupResult result = emulation::setup(remembering, to_emulate, !setup);
   for (const auto& report : result.platforms) {
     for (auto& plan : plans) {
       if (emulation::find_arch(plan.platform) != report.arch) continue;

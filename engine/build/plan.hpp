@@ -31,6 +31,9 @@ DockerfileFacts scan_dockerfile(const std::filesystem::path& path);
 
 // Plans every platform; with `setup`, registers missing QEMU handlers first
 // (through the emulation engine) so that emulated platforms really run.
+// A platform proven before is not proven again while its handlers and their
+// interpreters are unchanged (remembered in "proven" next to system.state_file,
+// unless system.proofs_file names another file).
 std::vector<PlatformPlan> make_plan(const std::vector<image::Platform>& platforms,
                                     const emulation::System& system, bool setup);
 

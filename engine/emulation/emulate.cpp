@@ -9,6 +9,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
 #include "engine/emulation/probes.hpp"
+#include "engine/emulation/proofs.hpp"
 #include "engine/emulation/state.hpp"
 
 namespace polyarch::emulation {
@@ -42,6 +43,17 @@ const Handler* pick(const std::vector<Handler>& matching, const Arch& arch) {
     if (h.enabled) return &h;
   }
   return matching.empty() ? nullptr : &matching.front();
+}
+
+// system.prove(arch), unless the same handlers and interpreters proved it
+// before (with system.proofs_file set); a new success is remembered.
+Proof prove_remembered(const System& system, const Arch& arch, const std::vector<Handler>& matching) {
+  if (system.proofs_file.empty()) return system.prove(arch);
+  std::string fingerprint = proof_fingerprint(matching);
+  if (proven_before(system.proofs_file, arch, fingerprint)) return Proof{true, k_probe_exit_code, ""};
+  Proof proof = system.prove(arch);
+  if (proof.works) remember_proof(system.proofs_file, arch, fingerprint);
+  return proof;
 }
 
 std::string fix_for(const System& system, const Arch& arch) {
@@ -190,7 +202,7 @@ PlatformReport check(const System& system, const Arch& arch) {
     report.interpreter = used->interpreter;
     report.flags = used->flags;
   }
-  Proof proof = system.prove(arch);
+  Proof proof = prove_remembered(system, arch, matching);
   if (proof.works) {
     report.state = State::emulated;
     report.fix.clear();

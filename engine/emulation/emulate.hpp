@@ -38,6 +38,10 @@ struct PlatformReport {
 struct System {
   BinfmtDir binfmt;                                   // where binfmt_misc is
   fs::path state_file = "/run/polyarch/binfmt-handlers";  // handlers polyarch registered
+  // Where proofs are remembered (see proofs.hpp); "" proves every time, as
+  // `polyarch emulate` and `doctor` do. `polyarch build`'s plan uses
+  // "proven" next to state_file.
+  fs::path proofs_file;
   image::Platform host = image::host_platform();
   bool is_root = false;
   std::vector<fs::path> conf_dirs = {"/etc/binfmt.d", "/usr/lib/binfmt.d"};  // distro lines

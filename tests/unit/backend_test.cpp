@@ -411,9 +411,16 @@ TEST_P(RealBuild, BuildsArm64IntoALayout) {
   fs::create_directories(request.work_dir);
   LayoutDir into = LayoutDir::create(dir.path() / "into");
   std::vector<std::string> log;
+  std::vector<std::string> builder_done;  // when the pipeline's build slot is freed
+  request.builder_done = [&] {
+    bool built = fs::exists(request.work_dir / "image-id"), exported = fs::exists(request.work_dir / "image");
+    builder_done.push_back(built && !exported ? "built, not yet exported" : "built " + std::to_string(built) +
+                                                                                ", exported " + std::to_string(exported));
+  };
 
   std::unique_ptr<Backend> backend = make_backend(GetParam());
   PlatformResult result = backend->build(request, into, [&](const std::string& l) { log.push_back(l); });
+  EXPECT_EQ(builder_done, std::vector<std::string>{"built, not yet exported"});
 
   EXPECT_EQ(result.platform.str(), "linux/arm64");
   EXPECT_EQ(result.manifest.media_type, mt::k_oci_manifest);
@@ -474,8 +481,11 @@ TEST_P(RealBuild, FailureNamesPlatformBuilderAndLastErrorLines) {
   BuildRequest request{options, image::parse_platform("linux/arm64"), {}, dir.path()};
   LayoutDir into = LayoutDir::create(dir.path() / "into");
   std::unique_ptr<Backend> backend = make_backend(GetParam());
+  bool builder_done = false;
+  request.builder_done = [&] { builder_done = true; };
 
   std::string message = error_of([&] { backend->build(request, into, nullptr); });
+  EXPECT_FALSE(builder_done) << "a failed build frees its slot by throwing, not as a success";
   std::string prefix = "build for linux/arm64 failed (" + GetParam() + " exit ";
   EXPECT_EQ(message.substr(0, prefix.size()), prefix) << message;
   std::string last = " | Error: building at STEP \"RUN /nope\": exit status 1";

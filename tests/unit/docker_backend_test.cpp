@@ -264,13 +264,20 @@ TEST(DockerBackendTest, BuildsArm64WithARunStepUnderQemu) {
   fs::create_directories(dir.path() / "work");
   image::LayoutDir into = image::LayoutDir::create(dir.path() / "oci");
   std::vector<std::string> log;
-  PlatformResult result = make_docker_backend()->build(BuildRequest{options, k_arm64, {}, dir.path() / "work"},
-                                                       into, [&log](const std::string& line) { log.push_back(line); });
+  std::vector<std::string> builder_done;  // the build slot is freed after the build, before `docker save`
+  BuildRequest request{options, k_arm64, {}, dir.path() / "work"};
+  request.builder_done = [&] {
+    bool saved = fs::exists(dir.path() / "work" / "image.docker.tar");
+    builder_done.push_back(!log.empty() && !saved ? "built, not yet saved" : "built, saved " + std::to_string(saved));
+  };
+  PlatformResult result = make_docker_backend()->build(request, into,
+                                                       [&log](const std::string& line) { log.push_back(line); });
   std::string images = core::run_process({docker_client(), "images", "-q"}).out;
   if (old_host) setenv("DOCKER_HOST", saved_host.c_str(), 1); else unsetenv("DOCKER_HOST");
 
   EXPECT_EQ(result.platform, k_arm64);
   EXPECT_EQ(result.manifest.platform, k_arm64);
+  EXPECT_EQ(builder_done, std::vector<std::string>{"built, not yet saved"});
   EXPECT_EQ(images, "") << "the temporary image was not removed";
   image::Manifest manifest = image::parse_manifest(into.read_blob(result.manifest.digest));
   image::ImageConfig config = image::parse_image_config(into.read_blob(manifest.config.digest));

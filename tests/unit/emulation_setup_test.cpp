@@ -2,13 +2,16 @@
 // repair, registration, the state file, --uninstall and the Docker path.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "engine/build/plan.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/fs.hpp"
 #include "engine/emulation/emulate.hpp"
 #include "engine/emulation/probes.hpp"
+#include "engine/emulation/proofs.hpp"
 #include "engine/emulation/state.hpp"
 
 namespace polyarch::emulation {
@@ -165,6 +168,88 @@ TEST_F(EmulationSetup, RepairsByEnablingAndDisablingButNeverClobbers) {
                 "enabled handler qemu-aarch64"}));
   EXPECT_EQ(core::read_file(binfmt() / "register"), "");
   EXPECT_FALSE(fs::exists(m_system.state_file));
+}
+
+TEST_F(EmulationSetup, AProofIsTrustedWhileItsHandlerAndInterpreterStayTheSame) {
+  int proofs = 0;
+  auto kernel = m_system.prove;
+  m_system.prove = [&](const Arch& a) {
+    ++proofs;
+    return kernel(a);
+  };
+  m_system.proofs_file = m_temp.path() / "run/proven";
+  write(qemu("aarch64"), "qemu");
+  add_entry("qemu-aarch64", arch("linux/arm64"), true, qemu("aarch64").string(), "OCF");
+
+  EXPECT_EQ(check(m_system, arch("linux/arm64")).state, State::emulated);
+  EXPECT_EQ(check(m_system, arch("linux/arm64")).state, State::emulated);
+  EXPECT_EQ(proofs, 1);
+  std::string line = core::read_file(m_system.proofs_file);
+  EXPECT_EQ(line.substr(0, 12), "linux/arm64 ");
+  EXPECT_EQ(line.size(), 12u + 64u + 1u);
+
+  write(qemu("aarch64"), "a newer qemu");  // another interpreter: prove again
+  EXPECT_EQ(check(m_system, arch("linux/arm64")).state, State::emulated);
+  EXPECT_EQ(proofs, 2);
+  EXPECT_NE(core::read_file(m_system.proofs_file), line);
+
+  add_entry("qemu-aarch64", arch("linux/arm64"), false, qemu("aarch64").string(), "OCF");
+  PlatformReport disabled = check(m_system, arch("linux/arm64"));
+  EXPECT_EQ(proofs, 3);
+  EXPECT_EQ(disabled.state, State::broken);
+  EXPECT_EQ(disabled.reason, "handler qemu-aarch64 is disabled");
+  add_entry("qemu-aarch64", arch("linux/arm64"), true, qemu("aarch64").string(), "OCF");
+  EXPECT_EQ(check(m_system, arch("linux/arm64")).state, State::emulated);
+  EXPECT_EQ(proofs, 3) << "enabled again as it was proven: no new proof";
+}
+
+TEST_F(EmulationSetup, AFailedProofIsNotRememberedAndEmulateAlwaysProves) {
+  int proofs = 0;
+  m_system.prove = [&](const Arch&) {
+    ++proofs;
+    return Proof{false, 1, "probe exited with 1, expected 42"};
+  };
+  m_system.proofs_file = m_temp.path() / "run/proven";
+  add_entry("qemu-aarch64", arch("linux/arm64"), true, qemu("aarch64").string(), "OCF");
+  EXPECT_EQ(check(m_system, arch("linux/arm64")).state, State::broken);
+  EXPECT_EQ(check(m_system, arch("linux/arm64")).state, State::broken);
+  EXPECT_EQ(proofs, 2);
+  EXPECT_FALSE(fs::exists(m_system.proofs_file));
+
+  m_system.prove = [&](const Arch&) {
+    ++proofs;
+    return Proof{true, 42, ""};
+  };
+  m_system.proofs_file.clear();  // `polyarch emulate` and `doctor`
+  check(m_system, arch("linux/arm64"));
+  check(m_system, arch("linux/arm64"));
+  EXPECT_EQ(proofs, 4);
+}
+
+TEST_F(EmulationSetup, ABuildPlanRemembersProofsNextToTheStateFile) {
+  int proofs = 0;
+  auto kernel = m_system.prove;
+  m_system.prove = [&](const Arch& a) {
+    ++proofs;
+    return kernel(a);
+  };
+  add_entry("qemu-aarch64", arch("linux/arm64"), true, qemu("aarch64").string(), "OCF");
+  add_entry("qemu-arm", arch("linux/arm/v7"), true, qemu("aarch64").string(), "OCF");
+  auto platforms = image::parse_platforms("linux/amd64,linux/arm64,linux/arm/v7");
+  for (int run = 0; run < 2; ++run) {
+    auto plans = build::make_plan(platforms, m_system, true);
+    ASSERT_EQ(plans.size(), 3u);
+    EXPECT_EQ(plans[0].mode, build::Mode::native);
+    EXPECT_EQ(plans[1].mode, build::Mode::emulated);
+    EXPECT_EQ(plans[1].detail, "qemu-aarch64");
+    EXPECT_EQ(plans[2].mode, build::Mode::emulated);
+    EXPECT_EQ(plans[2].detail, "qemu-arm");
+  }
+  EXPECT_EQ(proofs, 2) << "the second build proved nothing again";
+  std::string remembered = core::read_file(m_system.state_file.parent_path() / "proven");
+  EXPECT_EQ(std::count(remembered.begin(), remembered.end(), '\n'), 2);
+  EXPECT_NE(remembered.find("linux/arm64 "), std::string::npos);
+  EXPECT_NE(remembered.find("linux/arm/v7 "), std::string::npos);
 }
 
 TEST_F(EmulationSetup, WithoutRootSaysSo) {

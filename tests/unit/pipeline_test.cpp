@@ -4,8 +4,11 @@
 
 #include "engine/build/pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -73,6 +76,42 @@ class SlowArmBackend : public Backend {
   }
 };
 
+// Counts builders running at once: each "builds" for 50 ms, then says its
+// builder is done and "exports" until the next platform has started (or 5 s).
+class ExportingBackend : public Backend {
+ public:
+  std::string name() const override { return "exporting"; }
+  PlatformResult build(const BuildRequest& request, image::LayoutDir& into, const LogLine&) override {
+    {
+      std::lock_guard lock(m_mutex);
+      m_started.push_back(request.platform.str());
+      m_most_at_once = std::max(m_most_at_once, ++m_building);
+    }
+    m_changed.notify_all();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    size_t started;
+    {
+      std::lock_guard lock(m_mutex);
+      --m_building;
+      started = m_started.size();
+    }
+    request.builder_done();
+    request.builder_done();  // a second call frees nothing more
+    std::unique_lock lock(m_mutex);
+    bool next_started = m_changed.wait_for(lock, std::chrono::seconds(5), [&] {
+      return m_started.size() > started || m_started.size() == request.options.platforms.size();
+    });
+    if (!next_started) m_exports_blocked_next = true;
+    return put_image(into, request.platform);
+  }
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::vector<std::string> m_started;
+  int m_building = 0;
+  int m_most_at_once = 0;
+  bool m_exports_blocked_next = false;
+};
+
 BuildOptions options_for(const std::string& platforms) {
   BuildOptions options;
   options.platforms = image::parse_platforms(platforms);
@@ -133,6 +172,31 @@ TEST(Pipeline, EachPlatformReportsItsEndAsItFinishes) {
   };
   build_platforms(options_for("linux/arm64,linux/amd64"), backend, layout, dir.path(), hooks);
   EXPECT_EQ(built, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
+}
+
+TEST(Pipeline, AnExportHoldsNoBuildSlot) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  ExportingBackend backend;
+  BuildOptions options = options_for("linux/amd64,linux/arm64,linux/arm/v7");
+  options.jobs = 1;
+  StagedImage staged = build_platforms(options, backend, layout, dir.path(), {});
+  EXPECT_EQ(backend.m_started, (std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7"}));
+  EXPECT_EQ(backend.m_most_at_once, 1);
+  EXPECT_FALSE(backend.m_exports_blocked_next) << "a platform's builder waited for the previous export";
+  EXPECT_EQ(staged.platforms.size(), 3u);
+}
+
+TEST(Pipeline, NoMoreBuildersAtOnceThanJobsInPlatformOrder) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  ExportingBackend backend;
+  BuildOptions options = options_for("linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x");
+  options.jobs = 2;
+  build_platforms(options, backend, layout, dir.path(), {});
+  EXPECT_EQ(backend.m_started, (std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7",
+                                                         "linux/ppc64le", "linux/s390x"}));
+  EXPECT_EQ(backend.m_most_at_once, 2);
 }
 
 TEST(Pipeline, AFailedPlatformStopsTheOthersAndNoIndexIsWritten) {
