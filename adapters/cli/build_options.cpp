@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <thread>
 
 #include "adapters/ci/apply.hpp"
 #include "engine/cache/cache.hpp"
@@ -30,7 +29,7 @@ constexpr OptionSpec k_build_options[] = {
     {"--backend", true, "auto|buildx|docker|buildah|podman"},
     {"--cache", true, "cache spec: type=registry,ref=R | type=local,dest=D | type=gha | none"},
     {"--provenance", true, "on|off (buildx only; default off)"},
-    {"--jobs", true, "platforms built at once (default: the core count)"},
+    {"--jobs", true, "platforms built at once (default: all of them, as buildah and buildx do)"},
     {"--secret", true, "id=NAME,src=FILE or id=NAME,env=VAR (repeat)"},
     {"--push-by-digest", false, "push each platform by digest only (a split-build leg)"},
     {"--digest-file", true, "with --push-by-digest: where to write the digests as JSON"},
@@ -105,7 +104,6 @@ std::span<const OptionSpec> build_option_specs() { return k_build_options; }
 
 build::BuildOptions resolve_build_options(const Context& context) {
   build::BuildOptions options;
-  options.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto file = core::find_config_file(context.args.value("--config"));
   if (!file.empty()) core::apply_config_file(file, options);
   auto ci_adapter = ci::make_adapter(context.args.value("--ci", "auto"), core::process_env());

@@ -25,7 +25,7 @@ struct BuildOptions {
   bool provenance = false;
   bool push = false;
   std::string output;                   // oci:PATH / oci-dir:PATH; "" = default
-  int jobs = 0;                         // 0 = the core count
+  int jobs = 0;                         // 0 = every platform at once
   std::vector<std::string> secrets;     // "id=NAME,src=FILE" / "id=NAME,env=VAR"
   bool push_by_digest = false;
   std::string digest_file;

@@ -88,7 +88,8 @@ std::vector<PlatformResult> build_each(const BuildOptions& options, Backend& bac
                                        Clock::time_point start) {
   size_t count = options.platforms.size();
   std::vector<PlatformResult> results(count);
-  Slots slots(backend.parallel() ? std::max(1, options.jobs) : 1);
+  int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(count);  // 0: all at once
+  Slots slots(backend.parallel() ? std::max(1, jobs) : 1);
   std::mutex mutex;
   std::exception_ptr first_error;
 

@@ -199,6 +199,34 @@ TEST(Pipeline, NoMoreBuildersAtOnceThanJobsInPlatformOrder) {
   EXPECT_EQ(backend.m_most_at_once, 2);
 }
 
+// Each build waits (up to 5 s) until every platform's build has started.
+class GatheringBackend : public Backend {
+ public:
+  std::string name() const override { return "gathering"; }
+  PlatformResult build(const BuildRequest& request, image::LayoutDir& into, const LogLine&) override {
+    std::unique_lock lock(m_mutex);
+    ++m_started;
+    m_changed.notify_all();
+    size_t all = request.options.platforms.size();
+    if (m_changed.wait_for(lock, std::chrono::seconds(5), [&] { return m_started == all; })) ++m_met_all;
+    return put_image(into, request.platform);
+  }
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  size_t m_started = 0;
+  int m_met_all = 0;  // builds that saw every other one start
+};
+
+TEST(Pipeline, WithoutJobsEveryPlatformBuildsAtOnce) {
+  core::TempDir dir;
+  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  GatheringBackend backend;
+  BuildOptions options = options_for("linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x");
+  options.jobs = 0;  // the default: all at once, as buildah --platform and buildx build
+  build_platforms(options, backend, layout, dir.path(), {});
+  EXPECT_EQ(backend.m_met_all, 5);
+}
+
 TEST(Pipeline, AFailedPlatformStopsTheOthersAndNoIndexIsWritten) {
   core::TempDir dir;
   image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
