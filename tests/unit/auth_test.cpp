@@ -1,8 +1,5 @@
 // Registry authentication: challenge parsing, and the token and Basic flows
 // against an in-process registry + token server.
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
 #include <httplib.h>
 
 #include <gtest/gtest.h>

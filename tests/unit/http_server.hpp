@@ -7,17 +7,8 @@
 //   server.start();
 //   transport.send({.url = Url::parse(server.url("/v2/"))});
 
-// The library was compiled with these (pkg-config cpp-httplib); the classes
-// must be declared the same way here.
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
+// cpp-httplib's options (CPPHTTPLIB_*) come from the build (the engine
+// target), the same for every file that includes it.
 #include <httplib.h>
 
 #include <chrono>
