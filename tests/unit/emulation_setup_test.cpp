@@ -61,6 +61,15 @@ class EmulationSetup : public ::testing::Test {
       return core::ProcessResult{m_docker_exit, "", ""};
     };
   }
+
+  // Counts, in proofs, every proof m_system runs from now on.
+  void count_proofs(int& proofs) {
+    m_system.prove = [&proofs, kernel = m_system.prove](const Arch& a) {
+      ++proofs;
+      return kernel(a);
+    };
+  }
+
   fs::path binfmt() const { return m_temp.path() / "binfmt_misc"; }
   fs::path qemu(const std::string& name) const { return m_temp.path() / "bin" / ("qemu-" + name + "-static"); }
   static void write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
@@ -172,11 +181,7 @@ TEST_F(EmulationSetup, RepairsByEnablingAndDisablingButNeverClobbers) {
 
 TEST_F(EmulationSetup, AProofIsTrustedWhileItsHandlerAndInterpreterStayTheSame) {
   int proofs = 0;
-  auto kernel = m_system.prove;
-  m_system.prove = [&](const Arch& a) {
-    ++proofs;
-    return kernel(a);
-  };
+  count_proofs(proofs);
   m_system.proofs_file = m_temp.path() / "run/proven";
   write(qemu("aarch64"), "qemu");
   add_entry("qemu-aarch64", arch("linux/arm64"), true, qemu("aarch64").string(), "OCF");
@@ -228,11 +233,7 @@ TEST_F(EmulationSetup, AFailedProofIsNotRememberedAndEmulateAlwaysProves) {
 
 TEST_F(EmulationSetup, ABuildPlanRemembersProofsNextToTheStateFile) {
   int proofs = 0;
-  auto kernel = m_system.prove;
-  m_system.prove = [&](const Arch& a) {
-    ++proofs;
-    return kernel(a);
-  };
+  count_proofs(proofs);
   add_entry("qemu-aarch64", arch("linux/arm64"), true, qemu("aarch64").string(), "OCF");
   add_entry("qemu-arm", arch("linux/arm/v7"), true, qemu("aarch64").string(), "OCF");
   auto platforms = image::parse_platforms("linux/amd64,linux/arm64,linux/arm/v7");

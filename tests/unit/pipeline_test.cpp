@@ -174,13 +174,18 @@ TEST(Pipeline, EachPlatformReportsItsEndAsItFinishes) {
   EXPECT_EQ(built, (std::vector<std::string>{"linux/amd64", "linux/arm64"}));
 }
 
-TEST(Pipeline, AnExportHoldsNoBuildSlot) {
+// Builds platforms through backend, jobs builders at once, into a layout of its own.
+StagedImage build_with(Backend& backend, const std::string& platforms, int jobs) {
   core::TempDir dir;
   image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
+  BuildOptions options = options_for(platforms);
+  options.jobs = jobs;
+  return build_platforms(options, backend, layout, dir.path(), {});
+}
+
+TEST(Pipeline, AnExportHoldsNoBuildSlot) {
   ExportingBackend backend;
-  BuildOptions options = options_for("linux/amd64,linux/arm64,linux/arm/v7");
-  options.jobs = 1;
-  StagedImage staged = build_platforms(options, backend, layout, dir.path(), {});
+  StagedImage staged = build_with(backend, "linux/amd64,linux/arm64,linux/arm/v7", 1);
   EXPECT_EQ(backend.m_started, (std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7"}));
   EXPECT_EQ(backend.m_most_at_once, 1);
   EXPECT_FALSE(backend.m_exports_blocked_next) << "a platform's builder waited for the previous export";
@@ -188,12 +193,8 @@ TEST(Pipeline, AnExportHoldsNoBuildSlot) {
 }
 
 TEST(Pipeline, NoMoreBuildersAtOnceThanJobsInPlatformOrder) {
-  core::TempDir dir;
-  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
   ExportingBackend backend;
-  BuildOptions options = options_for("linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x");
-  options.jobs = 2;
-  build_platforms(options, backend, layout, dir.path(), {});
+  build_with(backend, "linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x", 2);
   EXPECT_EQ(backend.m_started, (std::vector<std::string>{"linux/amd64", "linux/arm64", "linux/arm/v7",
                                                          "linux/ppc64le", "linux/s390x"}));
   EXPECT_EQ(backend.m_most_at_once, 2);
@@ -218,12 +219,9 @@ class GatheringBackend : public Backend {
 };
 
 TEST(Pipeline, WithoutJobsEveryPlatformBuildsAtOnce) {
-  core::TempDir dir;
-  image::LayoutDir layout = image::LayoutDir::create(dir.path() / "layout");
   GatheringBackend backend;
-  BuildOptions options = options_for("linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x");
-  options.jobs = 0;  // the default: all at once, as buildah --platform and buildx build
-  build_platforms(options, backend, layout, dir.path(), {});
+  // jobs 0, the default: all at once, as buildah --platform and buildx build.
+  build_with(backend, "linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x", 0);
   EXPECT_EQ(backend.m_met_all, 5);
 }
 
