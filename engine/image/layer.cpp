@@ -10,6 +10,15 @@
 
 namespace polyarch::image {
 
+// Tars every entry into output as the sources are read.
+static void write_tar(const layer_entries::Entries& entries, int64_t mtime, tar::TarOutput& output) {
+  tar::TarWriter tar(output, mtime);
+  entries.for_each([&tar](const std::string& name, const layer_entries::Entry& entry) {
+    tar.add(name, entry);
+  });
+  tar.close();
+}
+
 Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
                   const LayerOptions& options) {
   layer_entries::Entries entries(sources);
@@ -22,11 +31,7 @@ Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
   // Entries are tarred, gzipped and hashed as the sources are read.
   GzipWriter gzip(temp_dir, options.gzip_level, options.threads);
   tar::GzipOutput output(gzip);
-  tar::TarWriter tar(output, options.mtime);
-  entries.for_each([&tar](const std::string& name, const layer_entries::Entry& entry) {
-    tar.add(name, entry);
-  });
-  tar.close();
+  write_tar(entries, options.mtime, output);
   GzipWriter::Result result = gzip.finish();
 
   layout.adopt_blob(gzip.path(), result.compressed);
@@ -41,11 +46,7 @@ Layer write_layer(LayoutDir& layout, const std::vector<LayerSource>& sources,
 Digest layer_diff_id(const std::vector<LayerSource>& sources, const LayerOptions& options) {
   layer_entries::Entries entries(sources);
   tar::HashOutput output;
-  tar::TarWriter tar(output, options.mtime);
-  entries.for_each([&tar](const std::string& name, const layer_entries::Entry& entry) {
-    tar.add(name, entry);
-  });
-  tar.close();
+  write_tar(entries, options.mtime, output);
   return output.finish();
 }
 

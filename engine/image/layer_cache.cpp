@@ -139,15 +139,7 @@ void LayerCache::remember(const Layer& layer, int level, const LayoutDir& layout
                  {"size", layer.descriptor.size},
                  {"diffID", layer.diff_id.str()},
                  {"gzipLevel", level}};
-    fs::path temp = temp_name(m_dir);
-    try {
-      core::write_file_atomic(temp, info.dump());
-      fs::rename(temp, info_file(key));
-    } catch (...) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      throw;
-    }
+    core::write_file_atomic(info_file(key), info.dump());
     evict();
   } catch (const std::exception&) {
     drop(key);  // a full disk or a read-only dir: only a cache
@@ -175,7 +167,8 @@ void LayerCache::evict() const {
     uintmax_t size = file.file_size(ec);
     fs::file_time_type mtime = file.last_write_time(ec);
     if (ec) continue;
-    if (name.starts_with(".tmp-")) {
+    // Ours (".tmp-…") and write_file_atomic's ("….tmp.PID").
+    if (name.starts_with(".tmp-") || name.find(".tmp.") != std::string::npos) {
       if (now - mtime > k_stale_temp && fs::remove(file.path(), ec)) continue;
       total += size;
       continue;

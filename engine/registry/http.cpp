@@ -2,9 +2,6 @@
 
 #include <httplib.h>
 #include <openssl/ssl.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +19,7 @@
 #include <vector>
 
 #include "engine/core/error.hpp"
+#include "engine/registry/tcp.hpp"
 #include "engine/registry/tls_probe.hpp"
 #include "engine/registry/url_internal.hpp"
 
@@ -70,27 +68,9 @@ std::optional<milliseconds> parse_retry_after(const std::string& value) {
 // Why a TCP connection to name:port fails, as the system says it
 // ("Connection refused"); httplib only reports that it failed.
 std::string connect_error(const std::string& name, int port, seconds timeout) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  if (int rc = getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &list); rc != 0) {
-    return std::string("unknown host (") + gai_strerror(rc) + ")";
-  }
-  std::string reason = "connection failed";
-  for (addrinfo* p = list; p != nullptr; p = p->ai_next) {
-    int fd = socket(p->ai_family, p->ai_socktype, p->ai_protocol);
-    if (fd < 0) continue;
-    timeval tv{static_cast<time_t>(timeout.count()), 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    bool connected = connect(fd, p->ai_addr, p->ai_addrlen) == 0;
-    int code = errno;
-    close(fd);
-    if (connected) break;
-    reason = code == EINPROGRESS || code == EAGAIN ? "connection timed out"
-                                                   : std::generic_category().message(code);
-  }
-  freeaddrinfo(list);
+  std::string reason;
+  int fd = connect_tcp(name, port, std::chrono::steady_clock::now() + timeout, reason);
+  if (fd >= 0) close(fd);
   return reason;
 }
 

@@ -1,8 +1,6 @@
 #include "engine/registry/tls_probe.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +9,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <random>
+
+#include "engine/registry/tcp.hpp"
 
 namespace polyarch::registry {
 
@@ -37,48 +37,6 @@ bool is_address(const std::string& name) {
   unsigned char buffer[16];
   return inet_pton(AF_INET, name.c_str(), buffer) == 1 ||
          inet_pton(AF_INET6, name.c_str(), buffer) == 1;
-}
-
-// Milliseconds left until deadline, at least 0.
-int remaining_ms(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
-
-bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-  pollfd p{fd, events, 0};
-  int rc;
-  do {
-    rc = poll(&p, 1, remaining_ms(deadline));
-  } while (rc < 0 && errno == EINTR);
-  return rc == 1;
-}
-
-// A connected non-blocking socket to one of name:port's addresses, or -1.
-int connect_to(const std::string& name, int port, std::chrono::steady_clock::time_point deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* list = nullptr;
-  if (getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &list) != 0) return -1;
-  int connected = -1;
-  for (addrinfo* a = list; a != nullptr && connected < 0; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int error = 0;
-    socklen_t length = sizeof error;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 ||
-        (errno == EINPROGRESS && wait_for(fd, POLLOUT, deadline) &&
-         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0)) {
-      connected = fd;
-    } else {
-      close(fd);
-    }
-  }
-  freeaddrinfo(list);
-  return connected;
 }
 
 }  // namespace
@@ -116,8 +74,9 @@ std::string client_hello(const std::string& server_name, const std::string& rand
 }
 
 ProbeResult probe_tls(const std::string& name, int port, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int fd = connect_to(name, port, deadline);
+  Deadline deadline = std::chrono::steady_clock::now() + timeout;
+  std::string unused;
+  int fd = connect_tcp(name, port, deadline, unused);
   if (fd < 0) return ProbeResult::unreachable;
   std::string random(32, '\0');
   std::random_device device;
@@ -125,13 +84,13 @@ ProbeResult probe_tls(const std::string& name, int port, std::chrono::seconds ti
   std::string hello = client_hello(is_address(name) ? "" : name, random);
   ProbeResult result = ProbeResult::unreachable;
   size_t sent = 0;
-  while (sent < hello.size() && wait_for(fd, POLLOUT, deadline)) {
+  while (sent < hello.size() && wait_ready(fd, POLLOUT, deadline)) {
     ssize_t n = send(fd, hello.data() + sent, hello.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) break;
     if (n > 0) sent += static_cast<size_t>(n);
   }
   unsigned char first = 0;
-  while (wait_for(fd, POLLIN, deadline)) {
+  while (wait_ready(fd, POLLIN, deadline)) {
     ssize_t n = recv(fd, &first, 1, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     // A TLS record starts with its content type: 0x16 handshake, 0x15 alert.
