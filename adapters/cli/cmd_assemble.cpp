@@ -1,7 +1,6 @@
 // polyarch assemble: files per platform -> one multi-platform image.
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <set>
 
 #include "adapters/cli/commands.hpp"
@@ -187,22 +186,6 @@ void add_bases(RegistrySession& session, const std::string& base, LayoutDir& lay
       throw failure("base image " + quoted(base) + " has no " + platform.str() + " image");
     }
   }
-}
-
-// One push target per repository the tags name, with that repository's tags;
-// the stores are kept in `stores`.
-std::vector<publish::PushTarget> push_targets(
-    RegistrySession& session, const std::vector<Reference>& tags,
-    std::vector<std::unique_ptr<publish::ImageStore>>& stores) {
-  std::map<std::string, std::vector<std::string>> by_repository;
-  for (const auto& tag : tags) by_repository[tag.name()].push_back(tag.tag);
-  std::vector<publish::PushTarget> targets;
-  for (const auto& [name, repository_tags] : by_repository) {
-    Reference ref = parse_reference(name + ":" + repository_tags.front());
-    stores.push_back(publish::registry_store(session.client(ref.registry), ref.repository));
-    targets.push_back({stores.back().get(), repository_tags});
-  }
-  return targets;
 }
 
 }  // namespace

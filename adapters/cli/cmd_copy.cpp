@@ -64,17 +64,28 @@ std::string destination_tag(const Location& destination, const Location& source)
 
 }  // namespace
 
+std::vector<publish::PushTarget> push_targets(RegistrySession& session,
+                                              const std::vector<image::Reference>& tags,
+                                              std::vector<std::unique_ptr<publish::ImageStore>>& stores) {
+  std::map<std::string, std::vector<std::string>> by_repository;
+  for (const auto& tag : tags) by_repository[tag.name()].push_back(tag.tag);
+  std::vector<publish::PushTarget> targets;
+  for (const auto& [name, repository_tags] : by_repository) {
+    image::Reference ref = image::parse_reference(name + ":" + repository_tags.front());
+    stores.push_back(publish::registry_store(session.client(ref.registry), ref.repository));
+    targets.push_back({stores.back().get(), repository_tags});
+  }
+  return targets;
+}
+
 publish::CopyResult push_to_tags(RegistrySession& session, publish::ImageStore& from,
                                  const registry::FetchedManifest& top,
                                  const std::vector<image::Reference>& tags,
                                  const publish::CopyOptions& options) {
-  std::map<std::string, std::vector<std::string>> tags_by_repository;
-  for (const auto& tag : tags) tags_by_repository[tag.name()].push_back(tag.tag);
+  std::vector<std::unique_ptr<publish::ImageStore>> stores;
   publish::CopyResult result;
-  for (const auto& [name, repository_tags] : tags_by_repository) {
-    image::Reference ref = image::parse_reference(name + ":" + repository_tags.front());
-    auto store = publish::registry_store(session.client(ref.registry), ref.repository);
-    result = publish::copy_image(from, top, *store, repository_tags, options);
+  for (const auto& target : push_targets(session, tags, stores)) {
+    result = publish::copy_image(from, top, *target.store, target.tags, options);
   }
   return result;
 }

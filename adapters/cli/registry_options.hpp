@@ -10,6 +10,7 @@
 #include "adapters/ci/adapter.hpp"
 #include "adapters/cli/commands.hpp"
 #include "engine/publish/copy.hpp"
+#include "engine/publish/streamed_push.hpp"
 #include "engine/registry/client.hpp"
 
 namespace polyarch::cli {
@@ -46,6 +47,12 @@ class RegistrySession {
   std::unique_ptr<registry::CredentialStore> m_credentials;
   std::map<std::string, std::unique_ptr<registry::Client>> m_clients;
 };
+
+// One push target per repository the tags name, with that repository's tags;
+// the stores are kept in `stores`.
+std::vector<publish::PushTarget> push_targets(RegistrySession& session,
+                                              const std::vector<image::Reference>& tags,
+                                              std::vector<std::unique_ptr<publish::ImageStore>>& stores);
 
 // Copies top from `from` to every tag, once per repository; returns the last result.
 publish::CopyResult push_to_tags(RegistrySession& session, publish::ImageStore& from,
